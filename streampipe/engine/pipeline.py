@@ -1,0 +1,335 @@
+"""Pipeline: a source thread feeding a chain of stages through bounded channels.
+
+Data flow::
+
+    source iterator --(capture thread)--> [ch0] --> stage0 workers --(reorder)--> [ch1] --> ...
+                                                                                       --> last stage (sink)
+
+* Each item travels as ``(seq, t_created, payload)``; ``seq`` is its position in source order
+  and ``t_created`` feeds the end-to-end latency recorded when the last stage finishes it.
+* End of stream flows as ``close()`` on each channel: the capture thread closes ``ch0``; the
+  last worker of a stage to finish closes the next channel.
+* Stop (``stop()``, a failure, a signal) sets one event, aborts every channel and reorderer and
+  interrupts the source, so every blocking wait in the engine returns at once. Worker threads
+  then run their ``close()`` hooks and exit; ``run()`` joins them all before returning.
+* The first failure wins: it is stored as a ``StageError`` (stage, item index, original
+  exception as ``__cause__``) and re-raised by ``run()`` in the caller's thread.
+
+No daemon threads: ``run()`` joins every thread it started, and raises ``ShutdownTimeout`` naming
+the culprits if a stage ignores the stop for longer than ``shutdown_timeout``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from .channel import Channel
+from .errors import ShutdownTimeout, StageError
+from .metrics import Clock, PipelineSnapshot, StageMetrics, WorkerRecorder
+from .reorder import TOMBSTONE, Reorderer
+from .stage import Stage
+
+SOURCE_STAGE = "source"
+
+
+class Pipeline:
+    """Runs ``source -> stages[0] -> ... -> stages[-1]``; the last stage is the sink."""
+
+    def __init__(
+        self,
+        source: Iterable[Any],
+        stages: Sequence[Stage],
+        *,
+        clock: Clock = time.perf_counter,
+        shutdown_timeout: float = 10.0,
+        name: str = "pipeline",
+    ) -> None:
+        if not stages:
+            raise ValueError("a pipeline needs at least one stage (the last one is the sink)")
+        names = [s.name for s in stages]
+        if len(set(names)) != len(names) or SOURCE_STAGE in names:
+            raise ValueError(f"stage names must be unique and not {SOURCE_STAGE!r}: {names}")
+        if stages[-1].workers != 1:
+            raise ValueError(
+                f"the last stage ({stages[-1].name!r}) is the sink and runs in one thread so output stays "
+                "in source order; put parallel work in an earlier stage"
+            )
+        self.name = name
+        self.source = source
+        self.stages = list(stages)
+        self.clock = clock
+        self.shutdown_timeout = shutdown_timeout
+        self.stop_event = threading.Event()
+        self.channels: list[Channel[Any]] = [
+            Channel(s.queue_size, s.policy, name=f"{s.name}.in") for s in self.stages
+        ]
+        self.metrics = [StageMetrics(s.name, s.workers, ch) for s, ch in zip(self.stages, self.channels)]
+        self.reorderers: list[Reorderer | None] = [None] * len(self.stages)
+        self._captured = 0
+        self._error: StageError | None = None
+        self._error_lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._t_start: float | None = None
+        self._t_end: float | None = None
+        self._interrupted = False
+        self._ran = False
+
+    # -- control ----------------------------------------------------------------------------
+    def stop(self, *, drain: bool = False, interrupted: bool = False) -> None:
+        """Ask the pipeline to stop; safe from any thread and from a signal handler.
+
+        ``drain=False`` (default): stop now; queued items are discarded, every thread exits
+        promptly and runs its ``close()``. ``drain=True``: stop reading the source but let the
+        items already captured flow through (used for ``--max-frames`` or a key press).
+        """
+        if interrupted:
+            self._interrupted = True
+        interrupt = getattr(self.source, "interrupt", None)
+        if drain:
+            self._draining = True
+        else:
+            self.stop_event.set()
+            for ch in self.channels:
+                ch.abort()
+            for r in self.reorderers:
+                if r is not None:
+                    r.abort()
+        if interrupt is not None:
+            interrupt()
+
+    _draining = False
+
+    def _fail(self, stage: str, index: int | None, exc: BaseException) -> None:
+        with self._error_lock:
+            if self._error is None:
+                self._error = StageError(stage, index, exc)
+        self.stop()
+
+    @property
+    def error(self) -> StageError | None:
+        return self._error
+
+    # -- threads ----------------------------------------------------------------------------
+    def _capture(self) -> None:
+        out = self.channels[0]
+        clock = self.clock
+        seq = 0
+        iterator = None
+        try:
+            iterator = iter(self.source)
+            while not self.stop_event.is_set() and not self._draining:
+                try:
+                    payload = next(iterator)
+                except StopIteration:
+                    break
+                if self.stop_event.is_set():
+                    break
+                self._captured = seq + 1
+                out.put((seq, clock(), payload))
+                seq += 1
+        except BaseException as exc:  # noqa: BLE001 - any source failure stops the pipeline
+            self._fail(SOURCE_STAGE, seq, exc)
+        finally:
+            out.close()
+            for closer in (getattr(iterator, "close", None), getattr(self.source, "close", None)):
+                if closer is None:
+                    continue
+                try:
+                    closer()
+                except BaseException as exc:  # noqa: BLE001
+                    self._fail(SOURCE_STAGE, None, exc)
+
+    def _work(self, k: int, recorder: WorkerRecorder, remaining: list[int], lock: threading.Lock) -> None:
+        stage = self.stages[k]
+        inp = self.channels[k]
+        last = k == len(self.stages) - 1
+        out = None if last else self.channels[k + 1]
+        reorder = self.reorderers[k]
+        clock = self.clock
+        batch_mode = stage.batch_size > 1
+        take = stage.take_per_get
+        linger = stage.batch_wait_s
+        skip_on_error = stage.on_error == "skip"
+        stop = self.stop_event
+        worker = None
+        try:
+            worker = stage.make_worker()
+            opener = getattr(worker, "open", None)
+            if opener is not None:
+                opener()
+            process = worker.process
+            while not stop.is_set():
+                ticket, batch = inp.get_batch(take, linger)
+                if not batch:
+                    break
+                recorder.items_in += len(batch)
+                t0 = clock()
+                try:
+                    if batch_mode:
+                        results = process([env[2] for env in batch])
+                        if len(results) != len(batch):
+                            raise ValueError(f"batch stage returned {len(results)} results for {len(batch)}")
+                    else:
+                        results = None
+                except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
+                    if not skip_on_error:
+                        self._fail(stage.name, batch[0][0], exc)
+                        return
+                    recorder.skipped += len(batch)
+                    if reorder is not None:
+                        for i in range(len(batch)):
+                            reorder.deliver(ticket + i, TOMBSTONE)
+                    continue
+                for i, env in enumerate(batch):
+                    if results is None:
+                        t_item = clock()
+                        try:
+                            payload = process(env[2])
+                        except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
+                            if not skip_on_error:
+                                self._fail(stage.name, env[0], exc)
+                                return
+                            recorder.skipped += 1
+                            if reorder is not None:
+                                reorder.deliver(ticket + i, TOMBSTONE)
+                            continue
+                        t_done = clock()
+                        recorder.service.record(t_done - t_item)
+                        recorder.busy += t_done - t_item
+                    else:
+                        payload = results[i]
+                        t_done = clock()
+                    recorder.items_out += 1
+                    if last:
+                        recorder.latency.record(t_done - env[1])
+                    elif reorder is not None:
+                        reorder.deliver(ticket + i, (env[0], env[1], payload))
+                    else:
+                        out.put((env[0], env[1], payload))
+                if batch_mode:
+                    dt = clock() - t0
+                    recorder.service.record(dt)
+                    recorder.busy += dt
+        except BaseException as exc:  # noqa: BLE001 - open() or infrastructure failure
+            self._fail(stage.name, None, exc)
+        finally:
+            closer = getattr(worker, "close", None)
+            if closer is not None:
+                try:
+                    closer()
+                except BaseException as exc:  # noqa: BLE001
+                    self._fail(stage.name, None, exc)
+            with lock:
+                remaining[0] -= 1
+                last_out = remaining[0] == 0
+            if last_out and out is not None:
+                out.close()
+
+    def _start_threads(self) -> None:
+        for k, stage in enumerate(self.stages):
+            if stage.workers > 1 and k < len(self.stages) - 1:
+                self.reorderers[k] = Reorderer(stage.reorder_window or 4, self.channels[k + 1].put, stage.name)
+        threads = [threading.Thread(target=self._capture, name=f"{self.name}-{SOURCE_STAGE}")]
+        for k, stage in enumerate(self.stages):
+            remaining = [stage.workers]
+            lock = threading.Lock()
+            for w in range(stage.workers):
+                recorder = self.metrics[k].recorders[w]
+                threads.append(
+                    threading.Thread(
+                        target=self._work,
+                        args=(k, recorder, remaining, lock),
+                        name=f"{self.name}-{stage.name}-{w}",
+                    )
+                )
+        self._threads = threads
+        self._t_start = self.clock()
+        for t in threads:
+            t.start()
+
+    def _join_all(self, on_tick: Callable[[], object] | None, tick_s: float) -> None:
+        for t in self._threads:
+            while t.is_alive():
+                t.join(tick_s if on_tick is not None else None)
+                if on_tick is not None:
+                    on_tick()
+
+    def _join_after_stop(self) -> None:
+        deadline = time.monotonic() + self.shutdown_timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+        stuck = [t.name for t in self._threads if t.is_alive()]
+        if stuck:
+            raise ShutdownTimeout(f"threads still running {self.shutdown_timeout}s after stop: {stuck}")
+
+    # -- running ----------------------------------------------------------------------------
+    def run(self, on_tick: Callable[[], object] | None = None, tick_s: float = 0.05) -> PipelineSnapshot:
+        """Start every thread, wait for the end, join them, return the final snapshot.
+
+        ``on_tick`` runs in the calling thread every ``tick_s`` while waiting (a display window
+        must be pumped from the main thread). Raises the first ``StageError``; a
+        ``KeyboardInterrupt`` stops the pipeline, joins its threads and is re-raised.
+        """
+        if self._ran:
+            raise RuntimeError("a Pipeline runs once; build a new one")
+        self._ran = True
+        self._start_threads()
+        try:
+            self._join_all(on_tick, tick_s)
+        except BaseException:
+            self.stop(interrupted=True)
+            self._join_after_stop()
+            self._t_end = self.clock()
+            raise
+        self._t_end = self.clock()
+        if self._error is not None:
+            raise self._error
+        return self.snapshot()
+
+    def __enter__(self) -> Pipeline:  # noqa: PYI034 - Self needs Python 3.11
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._threads:
+            self.stop()
+            self._join_after_stop()
+
+    # -- observing --------------------------------------------------------------------------
+    def threads(self) -> list[threading.Thread]:
+        return list(self._threads)
+
+    def snapshot(self) -> PipelineSnapshot:
+        """Metrics now (from any thread) or final (after ``run``)."""
+        if self._t_start is None:
+            elapsed = 0.0
+        else:
+            elapsed = (self._t_end if self._t_end is not None else self.clock()) - self._t_start
+        stages = [m.snapshot(elapsed) for m in self.metrics]
+        processed = stages[-1].items_out
+        dropped = sum(s.dropped for s in stages)
+        skipped = sum(s.skipped for s in stages)
+        captured = self._captured
+        if self._error is not None:
+            status = "error"
+        elif self._interrupted:
+            status = "interrupted"
+        elif self._t_end is not None:
+            status = "stopped" if self.stop_event.is_set() else "ok"
+        else:
+            status = "running" if self._t_start is not None else "new"
+        return PipelineSnapshot(
+            status=status,
+            elapsed_s=round(elapsed, 4),
+            captured=captured,
+            processed=processed,
+            dropped=dropped,
+            skipped=skipped,
+            in_flight=captured - processed - dropped - skipped,
+            fps=round(processed / elapsed, 3) if elapsed > 0 else 0.0,
+            latency_ms=self.metrics[-1].latency().summary_ms(),
+            stages=stages,
+            error=str(self._error) if self._error is not None else None,
+        )
