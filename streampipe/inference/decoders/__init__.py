@@ -1,0 +1,37 @@
+"""Decoder registry: one module per model family, looked up by the names users pass as ``--decoder``."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..signature import DECODER_NAMES, TensorInfo
+from .base import Candidates, Decoder
+from .centerface import CenterfaceDecoder
+from .classify import ClassifyDecoder
+from .ultraface import UltrafaceDecoder
+from .yolov5 import Yolov5Decoder
+from .yolov8 import Yolov8Decoder
+from .yolox import YoloxDecoder
+from .yunet import YunetDecoder
+
+DECODERS: dict[str, type[Decoder]] = {
+    d.name: d
+    for d in (
+        YoloxDecoder,
+        Yolov5Decoder,
+        Yolov8Decoder,
+        UltrafaceDecoder,
+        YunetDecoder,
+        CenterfaceDecoder,
+        ClassifyDecoder,
+    )
+}
+assert tuple(DECODERS) == DECODER_NAMES
+
+
+def create(name: str, outputs: Sequence[TensorInfo]) -> Decoder:
+    """Instantiate decoder ``name`` bound to these outputs (raises ``ValueError`` if they don't fit)."""
+    return DECODERS[name](outputs)
+
+
+__all__ = ["Candidates", "Decoder", "DECODERS", "create"]

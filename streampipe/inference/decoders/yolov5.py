@@ -1,0 +1,27 @@
+"""YOLOv5/v7-style decoded output ``[1, N, 5+C]``: cx, cy, w, h (input pixels), objectness, class scores.
+
+Preprocessing follows Ultralytics: centred letterbox, pad 114, RGB, /255.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..preprocess import LETTERBOX, Plan, PreprocessMeta
+from .base import Candidates, Decoder, best_class
+
+
+class Yolov5Decoder(Decoder):
+    name = "yolov5"
+    plan = Plan(LETTERBOX, rgb=True, std=(255.0, 255.0, 255.0), pad_value=114.0)
+    default_conf = 0.25
+    default_nms = 0.45
+    default_size = (640, 640)
+
+    def num_classes(self) -> int | None:
+        last = self.outputs[0].shape[-1]
+        return last - 5 if isinstance(last, int) else None
+
+    def decode(self, outs, meta: PreprocessMeta, conf: float) -> Candidates:
+        p = np.asarray(outs[0], np.float32)
+        return best_class(p[:, :4], p[:, 5:], p[:, 4], conf)
