@@ -6,7 +6,8 @@ Data flow::
                                                                                        --> last stage (sink)
 
 * Each item travels as ``(seq, t_created, payload)``; ``seq`` is its position in source order
-  and ``t_created`` feeds the end-to-end latency recorded when the last stage finishes it.
+  and ``t_created`` (when the source produced it, or ``created_at(payload)`` if given, e.g. the
+  frame's capture time) feeds the end-to-end latency recorded when the last stage finishes it.
 * End of stream flows as ``close()`` on each channel: the capture thread closes ``ch0``; the
   last worker of a stage to finish closes the next channel.
 * Stop (``stop()``, a failure, a signal) sets one event, aborts every channel and reorderer and
@@ -46,6 +47,7 @@ class Pipeline:
         clock: Clock = time.perf_counter,
         shutdown_timeout: float = 10.0,
         name: str = "pipeline",
+        created_at: Callable[[Any], float] | None = None,
     ) -> None:
         if not stages:
             raise ValueError("a pipeline needs at least one stage (the last one is the sink)")
@@ -62,11 +64,15 @@ class Pipeline:
         self.stages = list(stages)
         self.clock = clock
         self.shutdown_timeout = shutdown_timeout
+        self.created_at = created_at
         self.stop_event = threading.Event()
         self.channels: list[Channel[Any]] = [
             Channel(s.queue_size, s.policy, name=f"{s.name}.in") for s in self.stages
         ]
         self.metrics = [StageMetrics(s.name, s.workers, ch) for s, ch in zip(self.stages, self.channels)]
+        # The capture thread is measured like a stage: its service time is the time spent
+        # inside the source's next() (read + decode for a video file).
+        self.source_metrics = StageMetrics(SOURCE_STAGE, 1, None)
         self.reorderers: list[Reorderer | None] = [None] * len(self.stages)
         self._captured = 0
         self._error: StageError | None = None
@@ -116,19 +122,26 @@ class Pipeline:
     def _capture(self) -> None:
         out = self.channels[0]
         clock = self.clock
+        recorder = self.source_metrics.recorders[0]
+        created_at = self.created_at
         seq = 0
         iterator = None
         try:
             iterator = iter(self.source)
             while not self.stop_event.is_set() and not self._draining:
+                t0 = clock()
                 try:
                     payload = next(iterator)
                 except StopIteration:
                     break
+                t1 = clock()
+                recorder.service.record(t1 - t0)
+                recorder.busy += t1 - t0
                 if self.stop_event.is_set():
                     break
                 self._captured = seq + 1
-                out.put((seq, clock(), payload))
+                recorder.items_out += 1
+                out.put((seq, t1 if created_at is None else created_at(payload), payload))
                 seq += 1
         except BaseException as exc:  # noqa: BLE001 - any source failure stops the pipeline
             self._fail(SOURCE_STAGE, seq, exc)
@@ -307,7 +320,7 @@ class Pipeline:
             elapsed = 0.0
         else:
             elapsed = (self._t_end if self._t_end is not None else self.clock()) - self._t_start
-        stages = [m.snapshot(elapsed) for m in self.metrics]
+        stages = [m.snapshot(elapsed) for m in [self.source_metrics, *self.metrics]]
         processed = stages[-1].items_out
         dropped = sum(s.dropped for s in stages)
         skipped = sum(s.skipped for s in stages)
