@@ -21,9 +21,9 @@ from .session import available_cpus, default_intra_op_threads
 from .signature import DECODER_NAMES, InputSpec
 
 __all__ = [
-    "CatalogEntry",
     "DECODERS",
     "DECODER_NAMES",
+    "CatalogEntry",
     "InputSpec",
     "Model",
     "Plan",

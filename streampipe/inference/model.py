@@ -11,7 +11,8 @@ instance (one ORT session) can be used from many threads at once.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

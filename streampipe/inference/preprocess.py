@@ -89,7 +89,7 @@ def geometry(image: np.ndarray, plan: Plan, target: tuple[int, int] | None) -> t
         assert target is not None
         th, tw = target
         r = min(th / h, tw / w)
-        nw, nh = max(1, min(tw, int(round(w * r)))), max(1, min(th, int(round(h * r))))
+        nw, nh = max(1, min(tw, round(w * r))), max(1, min(th, round(h * r)))
         resized = image if (nw, nh) == (w, h) else cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
         if plan.mode == LETTERBOX_TL:
             left, top = 0, 0
@@ -111,7 +111,7 @@ def geometry(image: np.ndarray, plan: Plan, target: tuple[int, int] | None) -> t
         return canvas, PreprocessMeta(h, w, th, tw, tw / w, th / h)
     if plan.mode == PAD32:
         r = 1.0 if target is None else min(1.0, target[0] / h, target[1] / w)
-        nw, nh = max(1, int(round(w * r))), max(1, int(round(h * r)))
+        nw, nh = max(1, round(w * r)), max(1, round(h * r))
         resized = image if r == 1.0 else cv2.resize(image, (nw, nh), interpolation=cv2.INTER_AREA)
         th, tw = _ceil32(nh), _ceil32(nw)
         canvas = cv2.copyMakeBorder(resized, 0, th - nh, 0, tw - nw, cv2.BORDER_CONSTANT, value=(plan.pad_value,) * 3)

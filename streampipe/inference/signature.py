@@ -7,8 +7,8 @@ decode garbage.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 import onnx
@@ -111,9 +111,8 @@ def recognise(outputs: Sequence[TensorInfo], spec: InputSpec, hw: tuple[int, int
         by = {o.name: o.shape for o in outputs}
         if by["scores"][-1:] == (2,) and by["boxes"][-1:] == (4,):
             return "ultraface"
-    if len(outputs) == 4 and all(len(o.shape) == 4 for o in outputs):
-        if [o.shape[1] for o in outputs] == [1, 2, 2, 10]:
-            return "centerface"
+    if len(outputs) == 4 and all(len(o.shape) == 4 for o in outputs) and [o.shape[1] for o in outputs] == [1, 2, 2, 10]:
+        return "centerface"
     if len(outputs) != 1:
         return None
     shape = outputs[0].shape
@@ -122,7 +121,7 @@ def recognise(outputs: Sequence[TensorInfo], spec: InputSpec, hw: tuple[int, int
     if len(shape) != 3 or not _static(shape[1:]):
         return None
     d1, d2 = int(shape[1]), int(shape[2])  # type: ignore[arg-type]
-    if d1 > d2 and d2 >= 6:  # [1, N, 5+C]
+    if d1 > d2 >= 6:  # [1, N, 5+C]
         if hw is not None and d1 == yolo_grid_count(*hw):
             return "yolox"
         return "yolov5" if hw is not None else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from ..signature import DECODER_NAMES, TensorInfo
 from .base import Candidates, Decoder
@@ -34,4 +34,4 @@ def create(name: str, outputs: Sequence[TensorInfo]) -> Decoder:
     return DECODERS[name](outputs)
 
 
-__all__ = ["Candidates", "Decoder", "DECODERS", "create"]
+__all__ = ["DECODERS", "Candidates", "Decoder", "create"]

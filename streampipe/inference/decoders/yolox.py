@@ -7,7 +7,7 @@ official demo's: letterbox into the top-left corner, pad 114, BGR, 0..255, no no
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
