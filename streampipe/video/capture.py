@@ -62,12 +62,16 @@ class OpenCVBackend:
         self.fps: float | None = float(fps) if fps and 0 < fps < 1000 else None
 
     @classmethod
-    def open_camera(cls, index_or_path: int | str, *, open_timeout: float, read_timeout: float) -> OpenCVBackend:
+    def open_camera(
+        cls, index_or_path: int | str, *, open_timeout: float, read_timeout: float
+    ) -> OpenCVBackend:
         level = _quiet_opencv()
         try:
             params = [
-                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout * 1000),
-                cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout * 1000),
+                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+                int(open_timeout * 1000),
+                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+                int(read_timeout * 1000),
             ]
             cap = cv2.VideoCapture(index_or_path, cv2.CAP_ANY, params)
         finally:
@@ -83,8 +87,10 @@ class OpenCVBackend:
     def open_stream(cls, url: str, *, open_timeout: float, read_timeout: float) -> OpenCVBackend:
         """Open a network stream via FFmpeg; both the open and every read are time-bounded."""
         params = [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout * 1000),
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout * 1000),
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            int(open_timeout * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            int(read_timeout * 1000),
         ]
         level = _quiet_opencv()
         try:

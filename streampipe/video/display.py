@@ -30,7 +30,9 @@ _STOP_KEYS = {ord("q"), ord("Q"), 27}
 
 def gui_available() -> tuple[bool, str]:
     """Whether an OpenCV window can be shown here, and why not when it cannot."""
-    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
         return False, "no DISPLAY (headless)"
     info = cv2.getBuildInformation()
     gui_line = next((ln for ln in info.splitlines() if ln.strip().startswith("GUI:")), "")

@@ -97,8 +97,13 @@ class FileSource(Source):
             expected = round(self._container.duration / av.time_base * fps)
         h, w = first[0].shape[:2]
         info = SourceInfo(
-            uri=path, width=w, height=h, fps=fps, frames_expected=expected,
-            is_live=bool(live), kind="file",
+            uri=path,
+            width=w,
+            height=h,
+            fps=fps,
+            frames_expected=expected,
+            is_live=bool(live),
+            kind="file",
         )
         return info, first
 
@@ -138,4 +143,3 @@ class FileSource(Source):
                 frames.close()
             self._container.close()
             self._container = None
-

@@ -68,8 +68,13 @@ class FolderSource(Source):
         if first is None:
             raise SourceOpenError(f"{self._files[0]}: not an image (cannot decode)")
         info = SourceInfo(
-            uri=target, width=first.shape[1], height=first.shape[0], fps=fps,
-            frames_expected=len(self._files), is_live=bool(live), kind="folder",
+            uri=target,
+            width=first.shape[1],
+            height=first.shape[0],
+            fps=fps,
+            frames_expected=len(self._files),
+            is_live=bool(live),
+            kind="folder",
         )
         super().__init__(info, realtime=realtime)
         self._pos = 0

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from streampipe.errors import SinkError
 from streampipe.frame import Frame
 from streampipe.video.output import open_output_check
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class JsonlSink:
@@ -54,7 +57,7 @@ class JsonlSink:
         if fh is not None:
             fh.close()
 
-    def __enter__(self) -> JsonlSink:
+    def __enter__(self) -> Self:
         self.open()
         return self
 

@@ -100,7 +100,9 @@ class LiveSource(Source):
                     raise SourceOpenError(f"{self.info.uri}: opened but {self._error}")
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._waker.is_set():
-                    raise SourceOpenError(f"{self.info.uri}: opened but delivered no frame within {timeout:g} s")
+                    raise SourceOpenError(
+                        f"{self.info.uri}: opened but delivered no frame within {timeout:g} s"
+                    )
                 cond.wait(min(remaining, SLICE))
             return self._slot[0]
 
@@ -143,8 +145,12 @@ class LiveSource(Source):
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(JOIN_TIMEOUT)
             if self._thread.is_alive():
-                log.warning("reader thread of %s still blocked in the backend after %.1f s; it exits when "
-                            "the backend read returns", self.info.uri, JOIN_TIMEOUT)
+                log.warning(
+                    "reader thread of %s still blocked in the backend after %.1f s; it exits when "
+                    "the backend read returns",
+                    self.info.uri,
+                    JOIN_TIMEOUT,
+                )
 
     # -- reader thread ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -187,8 +193,11 @@ class LiveSource(Source):
                 now = time.monotonic()
                 if prev is not None and np.array_equal(sample, prev):
                     if now - last_change >= self._read_timeout:
-                        self._fail(CameraLostError(
-                            f"{self.info.uri}: picture frozen (identical frames for {self._read_timeout:g} s)"))
+                        self._fail(
+                            CameraLostError(
+                                f"{self.info.uri}: picture frozen (identical frames for {self._read_timeout:g} s)"
+                            )
+                        )
                         return
                 else:
                     prev, last_change = sample, now
@@ -228,5 +237,7 @@ class LiveSource(Source):
                 self._n["reconnects"] += 1
             log.warning("%s: reconnected on attempt %d/%d", uri, attempt, attempts)
             return True
-        self._fail(CameraLostError(f"{uri}: connection lost ({reason}); {attempts} reconnect attempts failed"))
+        self._fail(
+            CameraLostError(f"{uri}: connection lost ({reason}); {attempts} reconnect attempts failed")
+        )
         return False

@@ -41,8 +41,13 @@ def open_source(
         raise SourceOpenError(str(e)) from None
     if parsed.kind == "synthetic":
         return SyntheticSource(
-            parsed.raw, parsed.width, parsed.height, parsed.fps, parsed.count,
-            realtime=True if realtime is None else realtime, live=live,
+            parsed.raw,
+            parsed.width,
+            parsed.height,
+            parsed.fps,
+            parsed.count,
+            realtime=True if realtime is None else realtime,
+            live=live,
         )
     if parsed.kind == "file":
         return FileSource(parsed.target, live=live, realtime=bool(realtime))
@@ -54,13 +59,23 @@ def open_source(
             OpenCVBackend.open_camera, device, open_timeout=open_timeout, read_timeout=read_timeout
         )
         return LiveSource(
-            spec, "camera", opener, read_timeout=read_timeout, open_timeout=open_timeout,
-            detect_frozen=True, live=live,
+            spec,
+            "camera",
+            opener,
+            read_timeout=read_timeout,
+            open_timeout=open_timeout,
+            detect_frozen=True,
+            live=live,
         )
     opener = functools.partial(
         OpenCVBackend.open_stream, parsed.target, open_timeout=open_timeout, read_timeout=read_timeout
     )
     return LiveSource(
-        spec, "network", opener, read_timeout=read_timeout, open_timeout=open_timeout,
-        reconnect=reconnect or ReconnectPolicy(), live=live,
+        spec,
+        "network",
+        opener,
+        read_timeout=read_timeout,
+        open_timeout=open_timeout,
+        reconnect=reconnect or ReconnectPolicy(),
+        live=live,
     )

@@ -23,12 +23,16 @@ import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 
 from streampipe.errors import OutputError
 from streampipe.frame import Frame
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 log = logging.getLogger("streampipe.video")
 
@@ -89,10 +93,10 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     timeout = 5.0  # a client that stops reading fails a send after this, even without close()
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:
         log.debug("preview %s: " + format, self.address_string(), *args)
 
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         if self.path not in ("/", "/stream.mjpg", "/stream"):
             self.send_error(404)
             return
@@ -113,7 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
                 seen, data = latest.jpeg()
                 self.wfile.write(
                     f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: {len(data)}\r\n\r\n".encode()
-                    + data + b"\r\n"
+                    + data
+                    + b"\r\n"
                 )
                 self.wfile.flush()
         except OSError:
@@ -134,8 +139,10 @@ class MjpegPreviewServer:
             raise OutputError(f"preview http://{host}:{port}/: cannot listen ({e.strerror})") from e
         self.host, self.port = host, self._server.server_address[1]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
-            name=f"streampipe-preview:{self.port}", daemon=False,
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name=f"streampipe-preview:{self.port}",
+            daemon=False,
         )
         self._thread.start()
         self._closed = False
@@ -173,7 +180,7 @@ class MjpegPreviewServer:
         self._server.server_close()  # joins client threads (block_on_close)
         self._thread.join()
 
-    def __enter__(self) -> MjpegPreviewServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

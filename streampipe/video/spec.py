@@ -65,7 +65,7 @@ def parse_spec(spec: str) -> SourceSpec:
     if scheme in NETWORK_SCHEMES:
         return SourceSpec(raw, "network", s)
     if scheme == "file":
-        s = s[len("file://"):]
+        s = s[len("file://") :]
     if os.path.isdir(s):
         return SourceSpec(raw, "folder", s)
     if any(c in s for c in "*?[") and not os.path.exists(s):

@@ -27,21 +27,31 @@ def make_synthetic_frame(index: int, width: int, height: int) -> np.ndarray:
     # broadcast planes keeps 1080p generation at a few milliseconds.
     x = (np.arange(width) % 256).astype(np.uint8) + np.uint8((4 * index) % 256)
     y = (np.arange(height) % 256).astype(np.uint8) + np.uint8((2 * index) % 256)
-    img = cv2.merge([
-        np.ascontiguousarray(np.broadcast_to(x, (height, width))),
-        np.ascontiguousarray(np.broadcast_to(y[:, None], (height, width))),
-        np.full((height, width), 128, np.uint8),
-    ])
+    img = cv2.merge(
+        [
+            np.ascontiguousarray(np.broadcast_to(x, (height, width))),
+            np.ascontiguousarray(np.broadcast_to(y[:, None], (height, width))),
+            np.full((height, width), 128, np.uint8),
+        ]
+    )
     bar = _bar_height(height)
     bw = width // BITS
     img[:bar] = 0
     for i in range(BITS):
         if (index >> (BITS - 1 - i)) & 1:
-            img[:bar, i * bw:(i + 1) * bw] = 255
+            img[:bar, i * bw : (i + 1) * bw] = 255
     scale = max(0.4, height / 160)
     thickness = max(1, int(scale * 2))
-    cv2.putText(img, str(index), (4, bar + int(30 * scale)), cv2.FONT_HERSHEY_SIMPLEX, scale,
-                (255, 255, 255), thickness, cv2.LINE_AA)
+    cv2.putText(
+        img,
+        str(index),
+        (4, bar + int(30 * scale)),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        scale,
+        (255, 255, 255),
+        thickness,
+        cv2.LINE_AA,
+    )
     return img
 
 
@@ -66,12 +76,24 @@ class SyntheticSource(Source):
     """Frames of the pattern; ``pts = index / fps``; ends after ``count`` frames (None: never)."""
 
     def __init__(
-        self, uri: str, width: int, height: int, fps: float, count: int | None = None,
-        *, realtime: bool = True, live: bool | None = None,
+        self,
+        uri: str,
+        width: int,
+        height: int,
+        fps: float,
+        count: int | None = None,
+        *,
+        realtime: bool = True,
+        live: bool | None = None,
     ) -> None:
         info = SourceInfo(
-            uri=uri, width=width, height=height, fps=fps, frames_expected=count,
-            is_live=realtime if live is None else live, kind="synthetic",
+            uri=uri,
+            width=width,
+            height=height,
+            fps=fps,
+            frames_expected=count,
+            is_live=realtime if live is None else live,
+            kind="synthetic",
         )
         super().__init__(info, realtime=realtime)
         self._count_limit = count

@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 from fractions import Fraction
+from typing import TYPE_CHECKING
 
 import av
 import cv2
@@ -36,6 +37,9 @@ import numpy as np
 from streampipe.errors import SinkError
 from streampipe.frame import Frame
 from streampipe.video.output import open_output_check
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 log = logging.getLogger("streampipe.video")
 
@@ -129,7 +133,7 @@ class VideoFileSink:
         if self.frames_written == 0:
             log.info("%s: no frames were written", self.path)
 
-    def __enter__(self) -> VideoFileSink:
+    def __enter__(self) -> Self:
         self.open()
         return self
 
