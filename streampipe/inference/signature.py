@@ -121,9 +121,12 @@ def recognise(outputs: Sequence[TensorInfo], spec: InputSpec, hw: tuple[int, int
     if len(shape) != 3 or not _static(shape[1:]):
         return None
     d1, d2 = int(shape[1]), int(shape[2])  # type: ignore[arg-type]
-    if d1 > d2 >= 6:  # [1, N, 5+C]
-        if hw is not None and d1 == yolo_grid_count(*hw):
-            return "yolox"
+    cells = yolo_grid_count(*hw) if hw is not None else None
+    if cells is not None and d1 == cells and d2 >= 6:  # [1, cells, 5+C]
+        return "yolox"
+    if cells is not None and d2 == cells and d1 >= 5:  # [1, 4+C, cells]: anchor-free v8/v11 head
+        return "yolov8"
+    if d1 > d2 >= 6:  # [1, N, 5+C] with N anchors (3 per cell for YOLOv5)
         return "yolov5" if hw is not None else None
     if d2 > d1 >= 5:  # [1, 4+C, N]
         return "yolov8"
