@@ -1,0 +1,189 @@
+"""``streampipe bench``: where the time goes, measured three ways in one run.
+
+1. **Standalone**: each step alone, single-threaded, on the same in-memory frames (decode is
+   timed while reading them). Gives the per-frame cost of every step and the machine limit
+   ``cores / sum(per-frame seconds)``: what perfect overlap on every core would reach.
+2. **Sequential**: one plain loop doing identical work (decode, then the very same step
+   objects one after another) -- the baseline a user would write first.
+3. **Pipeline**: the same steps as engine stages with threads and bounded channels.
+
+Ratios (speedup = pipeline / sequential, efficiency = pipeline / limit) are what to compare
+across machines; absolute FPS on a shared machine is noise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from ..engine import Pipeline
+from .runner import Counters, build_plan, load_model_for, make_stages, open_source_for
+from .sources import LimitedSource
+from .stages import Step, build_steps
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _steps(options: Any, model: Any, source: Any, workdir: Path, tag: str) -> list[Step]:
+    opts = _clone(options, output=str(workdir / f"{tag}.mp4") if options.output else None,
+                  jsonl=str(workdir / f"{tag}.jsonl"))
+    plan, _ = build_plan(opts, model, source, Counters(), lambda: "")
+    return build_steps(model, plan)
+
+
+def _clone(options: Any, **changes: Any) -> Any:
+    from dataclasses import replace
+
+    return replace(options, **changes)
+
+
+def _standalone(steps: list[Step], frames: list[Any]) -> dict[str, float]:
+    """Seconds per frame of each step run alone (its input: the previous step's outputs)."""
+    per_frame: dict[str, float] = {}
+    items = frames
+    for step in steps:
+        worker = step.make()
+        if hasattr(worker, "open"):
+            worker.open()
+        t0 = time.perf_counter()
+        if step.batch_size > 1:
+            out = []
+            for i in range(0, len(items), step.batch_size):
+                out.extend(worker.process(items[i : i + step.batch_size]))
+        else:
+            out = [worker.process(f) for f in items]
+        if hasattr(worker, "close"):
+            worker.close()
+        per_frame[step.name] = (time.perf_counter() - t0) / max(1, len(items))
+        items = out
+    return per_frame
+
+
+def _sequential(steps: list[Step], source: Any) -> tuple[int, float]:
+    workers = [s.make() for s in steps]
+    for w in workers:
+        if hasattr(w, "open"):
+            w.open()
+    n = 0
+    t0 = time.perf_counter()
+    for frame in source:
+        for step, w in zip(steps, workers):
+            frame = w.process([frame])[0] if step.batch_size > 1 else w.process(frame)
+        n += 1
+    for w in workers:
+        if hasattr(w, "close"):
+            w.close()
+    source.close()
+    return n, time.perf_counter() - t0
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from ..cli import options_from_args
+
+    options = options_from_args(args)
+    options.progress = False
+    options.output = "bench.mp4" if args.write_video else None
+    options.realtime = False
+    n = args.frames
+    model = load_model_for(options)
+
+    # Warm up ORT (first runs allocate and tune) on the first frame.
+    source = LimitedSource(open_source_for(options), n)
+    t0 = time.perf_counter()
+    frames = list(source)
+    decode_s = (time.perf_counter() - t0) / max(1, len(frames))
+    source.close()
+    if not frames:
+        print("streampipe: error: the source gave no frames to measure", file=sys.stderr)
+        return 2
+    n = len(frames)
+    for _ in range(3):
+        model.detect(frames[0].image)
+
+    with tempfile.TemporaryDirectory(prefix="streampipe-bench-") as tmp:
+        work = Path(tmp)
+        steps = _steps(options, model, source, work, "standalone")
+        per_frame = {"source": decode_s, **_standalone(steps, frames)}
+        frames.clear()  # free the memory before the other runs
+
+        seq_src = LimitedSource(open_source_for(options), n)
+        seq_n, seq_s = _sequential(_steps(options, model, seq_src, work, "sequential"), seq_src)
+
+        pipe_src = LimitedSource(open_source_for(options), n)
+        stages = make_stages(options, model, pipe_src, _plan_for(options, model, pipe_src, work))
+        t0 = time.perf_counter()
+        snap = Pipeline(pipe_src, stages, created_at=lambda f: f.t_capture).run()
+        pipe_s = time.perf_counter() - t0
+
+    cores = _cores()
+    limit = cores / sum(per_frame.values())
+    pipeline_fps = snap.processed / pipe_s
+    sequential_fps = seq_n / seq_s
+    by_name = {s.name: s for s in snap.stages}
+    rows = []
+    for name, sec in per_frame.items():
+        s = by_name.get(name)
+        rows.append({
+            "name": name,
+            "workers": s.workers if s else 1,
+            "standalone_ms": round(sec * 1e3, 3),
+            "standalone_fps": round(1.0 / sec, 2) if sec > 0 else None,
+            "pipeline_fps": round(s.items_out / pipe_s, 2) if s else None,
+            "pipeline_busy": s.busy if s else None,
+            "pipeline_service_ms_p50": s.service_ms["p50"] if s else None,
+        })
+    result = {
+        "source": options.source,
+        "model": model.info(),
+        "frames": n,
+        "cores": cores,
+        "stages": rows,
+        "pipeline_fps": round(pipeline_fps, 2),
+        "sequential_fps": round(sequential_fps, 2),
+        "speedup": round(pipeline_fps / sequential_fps, 3),
+        "limit_fps": round(limit, 2),
+        "efficiency": round(pipeline_fps / limit, 3),
+        "latency_ms": snap.latency_ms,
+        "bottleneck": max(rows, key=lambda r: r["standalone_ms"] / r["workers"])["name"],
+    }
+    print(format_bench(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
+
+
+def _plan_for(options: Any, model: Any, source: Any, work: Path) -> Any:
+    opts = _clone(options, output=str(work / "pipeline.mp4") if options.output else None,
+                  jsonl=str(work / "pipeline.jsonl"))
+    plan, _ = build_plan(opts, model, source, Counters(), lambda: "")
+    return plan
+
+
+def format_bench(r: dict[str, Any]) -> str:
+    head = f"{'stage':<12}{'workers':>8}{'alone ms':>10}{'alone fps':>11}{'in pipe fps':>12}{'busy':>7}"
+    lines = [f"bench: {r['frames']} frames of {r['source']} with {r['model'].get('name')} on {r['cores']} cores",
+             head, "-" * len(head)]
+    for s in r["stages"]:
+        mark = "  <- bottleneck" if s["name"] == r["bottleneck"] else ""
+        busy = f"{s['pipeline_busy'] * 100:>6.0f}%" if s["pipeline_busy"] is not None else f"{'':>7}"
+        lines.append(f"{s['name']:<12}{s['workers']:>8}{s['standalone_ms']:>10.2f}{s['standalone_fps']:>11.1f}"
+                     f"{s['pipeline_fps']:>12.1f}{busy}{mark}")
+    lines.append(
+        f"pipeline {r['pipeline_fps']:.1f} FPS | sequential {r['sequential_fps']:.1f} FPS | speedup "
+        f"{r['speedup']:.2f}x | machine limit {r['limit_fps']:.1f} FPS | efficiency {r['efficiency'] * 100:.0f}%"
+    )
+    return "\n".join(lines)
+
+
+__all__ = ["format_bench", "run_bench"]

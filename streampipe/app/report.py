@@ -1,0 +1,114 @@
+"""The ``--report`` JSON and the human summary table, built from one pipeline snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ..engine import PipelineSnapshot
+
+REPORT_STAGE_KEYS = ("name", "workers", "items", "fps", "service_ms", "busy", "queue_max", "dropped")
+
+
+def stage_rows(snapshot: PipelineSnapshot | None) -> list[dict[str, Any]]:
+    """Per-stage rows with the documented keys (``source`` is the capture/decode thread)."""
+    if snapshot is None:
+        return []
+    rows = []
+    for s in snapshot.stages:
+        rows.append(
+            {
+                "name": s.name,
+                "workers": s.workers,
+                "items": s.items_out,
+                "fps": s.fps,
+                "service_ms": {k: s.service_ms[k] for k in ("p50", "p95", "p99", "mean")},
+                "busy": s.busy,
+                "queue_max": s.queue.get("max_depth", 0),
+                "queue_size": s.queue.get("capacity"),
+                "policy": s.queue.get("policy"),
+                "dropped": s.dropped,
+                "skipped": s.skipped,
+            }
+        )
+    return rows
+
+
+def build_report(
+    *,
+    status: str,
+    error: str | None,
+    source: dict[str, Any] | None,
+    model: dict[str, Any] | None,
+    snapshot: PipelineSnapshot | None,
+    source_dropped: int,
+    written: int,
+    detections_total: int,
+    wall_s: float,
+    outputs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The report promised by the CLI contract; frame counts obey captured == processed + dropped.
+
+    ``source_dropped`` counts frames a live source discarded before the pipeline saw them (its
+    newest-frame slot), so they count as captured and dropped too.
+    """
+    captured = (snapshot.captured if snapshot else 0) + source_dropped
+    dropped = (snapshot.dropped if snapshot else 0) + source_dropped
+    lat = snapshot.latency_ms if snapshot else {"p50": 0.0, "p95": 0.0, "p99": 0.0}
+    return {
+        "status": status,
+        "error": error,
+        "source": source,
+        "model": model,
+        "frames": {
+            "captured": captured,
+            "processed": snapshot.processed if snapshot else 0,
+            "dropped": dropped,
+            "skipped": snapshot.skipped if snapshot else 0,
+            "in_flight_at_stop": snapshot.in_flight if snapshot else 0,
+            "written": written,
+        },
+        "detections_total": detections_total,
+        "stages": stage_rows(snapshot),
+        "latency_ms": {k: lat[k] for k in ("p50", "p95", "p99")},
+        "fps": snapshot.fps if snapshot else 0.0,
+        "wall_s": round(wall_s, 3),
+        "outputs": outputs or {},
+    }
+
+
+def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
+    """Write atomically (temp file + rename) so a reader never sees half a report."""
+    target = Path(path)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    os.replace(tmp, target)
+
+
+def format_table(report: dict[str, Any]) -> str:
+    """Per-stage summary with the bottleneck (busiest stage per worker) marked."""
+    rows = report.get("stages") or []
+    if not rows:
+        return "(no frames processed)"
+    work = [r for r in rows if r["name"] != "source"] or rows
+    bottleneck = max(work, key=lambda r: r["busy"])["name"]
+    head = f"{'stage':<12}{'workers':>8}{'items':>8}{'fps':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}" \
+           f"{'busy':>7}{'q max':>7}{'drops':>7}"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        sm = r["service_ms"]
+        mark = "  <- bottleneck" if r["name"] == bottleneck else ""
+        lines.append(
+            f"{r['name']:<12}{r['workers']:>8}{r['items']:>8}{r['fps']:>9.1f}{sm['p50']:>9.2f}{sm['p95']:>9.2f}"
+            f"{sm['p99']:>9.2f}{r['busy'] * 100:>6.0f}%{r['queue_max']:>7}{r['dropped']:>7}{mark}"
+        )
+    f = report["frames"]
+    lat = report["latency_ms"]
+    lines.append(
+        f"frames: captured {f['captured']}, processed {f['processed']}, dropped {f['dropped']}, "
+        f"written {f['written']}; {report['fps']:.1f} FPS; latency p50 {lat['p50']:.1f} ms, "
+        f"p95 {lat['p95']:.1f} ms, p99 {lat['p99']:.1f} ms; wall {report['wall_s']:.2f} s"
+    )
+    return "\n".join(lines)

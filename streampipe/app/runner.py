@@ -1,0 +1,335 @@
+"""Run one job end to end: open model and source, build the pipeline, run it, always report.
+
+Start-up order, and why:
+
+1. Output paths are checked first (cheap, and a typo there should not cost a model load).
+2. The model loads in a helper thread while the source opens in this one: both can take
+   hundreds of milliseconds (ORT graph optimisation, container probing) and they are
+   independent. If both fail, the model's error wins, as if it had been checked first.
+3. Only then are threads started. Whatever happens next (end of stream, a failure, a signal),
+   every sink's ``close()`` runs in its worker thread, and the report is written.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from ..engine import Pipeline, Stage, StageError
+from ..errors import StreampipeError
+from ..frame import Frame
+from .options import FILE_QUEUE_SIZE, LIVE_QUEUE_SIZE, RunOptions
+from .progress import Progress
+from .report import build_report, format_table, write_json
+from .sources import LimitedSource
+from .stages import StepPlan, build_steps
+
+log = logging.getLogger("streampipe.app")
+
+
+@dataclass
+class JobResult:
+    """What a job produced: the report (also written to ``--report``), its status and exit code."""
+
+    report: dict[str, Any]
+    status: str
+    exit_code: int
+    error: BaseException | None = None
+
+
+class Counters:
+    """Updated by the sink thread only; read by the report after the threads are joined."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        self.detections = 0
+        self.last_frame: Frame | None = None
+
+    def __call__(self, frame: Frame) -> None:
+        self.frames += 1
+        if frame.detections is not None:
+            self.detections += len(frame.detections)
+
+
+def default_infer_workers(options: RunOptions) -> int:
+    """Two inference threads sharing one session (1 intra-op thread each) on CPU; one on GPU.
+
+    Measured on 2 cores (benchmarks/infer_sharing.py): two single-threaded runs in parallel beat
+    one run with two intra-op threads, because ORT's pool spends much of a small model's time
+    synchronising. A GPU serialises kernels anyway, so one worker feeding it is enough.
+    """
+    if options.infer_workers:
+        return options.infer_workers
+    return 1 if options.device not in ("cpu", "") else 2
+
+
+def load_model_for(options: RunOptions) -> Any:
+    from ..inference import load_model
+
+    workers = default_infer_workers(options)
+    threads = options.intra_op_threads
+    if threads is None and options.device == "cpu":
+        threads = 1 if workers > 1 else None
+    return load_model(
+        options.model,
+        decoder=options.decoder,
+        device=options.device,
+        device_strict=options.device_strict,
+        intra_op_threads=threads,
+        conf=options.conf,
+        nms=options.nms,
+        classes=options.classes,
+        input_size=options.input_size,
+        batch=options.batch,
+        busy_other_stages=2,
+    )
+
+
+def open_source_for(options: RunOptions) -> Any:
+    from ..video import ReconnectPolicy, open_source
+
+    return open_source(
+        options.source,
+        live=options.live,
+        open_timeout=options.open_timeout,
+        read_timeout=options.read_timeout,
+        reconnect=ReconnectPolicy(attempts=options.reconnect_attempts),
+        realtime=options.realtime,
+    )
+
+
+def open_model_and_source(options: RunOptions, model: Any = None) -> tuple[Any, Any]:
+    """Load the model and open the source in parallel; the model's error takes precedence."""
+    if model is not None:
+        return model, open_source_for(options)
+    with ThreadPoolExecutor(1, thread_name_prefix="streampipe-model-load") as pool:
+        future = pool.submit(load_model_for, options)
+        source = None
+        source_error: BaseException | None = None
+        try:
+            source = open_source_for(options)
+        except BaseException as exc:  # noqa: BLE001 - reported after the model's verdict
+            source_error = exc
+        try:
+            model = future.result()
+        except BaseException:
+            if source is not None:
+                source.close()
+            raise
+    if source_error is not None:
+        raise source_error
+    return model, source
+
+
+def make_stages(options: RunOptions, model: Any, source: Any, plan: StepPlan) -> list[Stage]:
+    """Steps -> engine stages with the edge policies of this job.
+
+    Live: the capture edge and the inference edge take the user's policy (default drop-oldest)
+    and hold one frame, so a slow model makes the pipeline skip stale frames instead of queueing
+    them; the later edges block (losing a frame after inference would waste the work done).
+    Files: every edge blocks with room for a few frames to absorb jitter.
+    """
+    live = source.info.is_live if options.live is None else options.live
+    policy = options.policy or source.default_policy
+    size = options.queue_size or (LIVE_QUEUE_SIZE if live else FILE_QUEUE_SIZE)
+    stages = []
+    for step in build_steps(model, plan):
+        at_door = step.name in ("preprocess", "infer")
+        stages.append(
+            Stage(
+                step.name,
+                factory=step.make,
+                workers=step.workers,
+                queue_size=max(size, step.batch_size) if at_door else max(size, 2),
+                policy=policy if at_door else "block",
+                batch_size=step.batch_size,
+                batch_wait_s=step.batch_wait_s,
+            )
+        )
+    return stages
+
+
+def build_plan(options: RunOptions, model: Any, source: Any, counters: Counters,
+               overlay_text: Callable[[], str]) -> tuple[StepPlan, list[Any]]:
+    """Renderer and sinks for this job; returns the plan and the objects to report on."""
+    from ..video import JsonlSink, VideoFileSink
+
+    renderer = None
+    if options.needs_render:
+        from ..render import Renderer, RenderOptions
+
+        renderer = Renderer(
+            RenderOptions(anonymize=options.anonymize, overlay=options.overlay),
+            overlay_text=overlay_text if options.overlay else None,
+        )
+    encoder = None
+    if options.output:
+        encoder = VideoFileSink(options.output, fps=source.info.fps, codec=options.codec)
+    sinks: list[Any] = []
+    if options.jsonl:
+        sinks.append(JsonlSink(options.jsonl))
+    if options.preview is not None:
+        from ..video import MjpegPreviewServer
+
+        sinks.append(MjpegPreviewServer(options.preview))
+    plan = StepPlan(
+        renderer=renderer,
+        encoder=encoder,
+        sinks=sinks,
+        on_frame=counters,
+        infer_workers=default_infer_workers(options),
+        post_workers=max(1, options.workers),
+        batch=options.batch,
+        batch_wait_s=options.batch_wait_ms / 1000.0,
+    )
+    return plan, [encoder, *sinks]
+
+
+def exit_code_for(error: BaseException) -> int:
+    """1 for failures while running, the error's own code for streampipe errors."""
+    cause = error.__cause__ if isinstance(error, StageError) and error.__cause__ else error
+    if isinstance(cause, StreampipeError):
+        return 1 if isinstance(error, StageError) else cause.exit_code
+    return 1
+
+
+def describe_error(error: BaseException) -> str:
+    """One line: for a stage failure, the stage and frame, then the original message."""
+    if isinstance(error, StageError):
+        cause = error.__cause__
+        text = f"{type(cause).__name__}: {cause}" if not isinstance(cause, StreampipeError) else str(cause)
+        where = f"frame {error.index}" if error.index is not None else "start/stop"
+        return f"{error.stage} failed at {where}: {text}"
+    return str(error) or type(error).__name__
+
+
+def run_job(
+    options: RunOptions,
+    *,
+    model: Any = None,
+    on_pipeline: Callable[[Pipeline | None], None] | None = None,
+    interrupted: Callable[[], int | None] = lambda: None,
+    echo: Callable[[str], None] = print,
+) -> JobResult:
+    """Run one job; never raises for job failures (they become the result's status/exit code).
+
+    ``on_pipeline`` is told about the pipeline while it runs (signal handlers stop it);
+    ``interrupted()`` returns the signal number that stopped it, if any.
+    """
+    from ..video import open_output_check
+
+    t_start = time.perf_counter()
+    source = None
+    pipeline: Pipeline | None = None
+    counters = Counters()
+    report_sinks: list[Any] = []
+    status, error, exit_code = "ok", None, 0
+    snapshot = None
+    progress: Progress | None = None
+    try:
+        for path in (options.output, options.jsonl, options.report):
+            if path:
+                open_output_check(path)
+        model, source = open_model_and_source(options, model)
+        if options.max_frames is not None:
+            source = LimitedSource(source, options.max_frames)
+        progress = Progress(source.info, enabled=options.progress, max_frames=options.max_frames)
+        plan, report_sinks = build_plan(options, model, source, counters, progress.overlay_text)
+        stages = make_stages(options, model, source, plan)
+        pipeline = Pipeline(source, stages, created_at=lambda f: f.t_capture, name="streampipe")
+        progress.attach(pipeline)
+        display = None
+        if options.display:
+            from ..video import DisplaySink
+
+            display = DisplaySink("streampipe", on_stop=lambda: pipeline.stop(drain=True))
+            # The sink thread only publishes the newest frame; the window lives on this thread.
+            plan.sinks.append(_PublishOnly(display))
+        if on_pipeline is not None:
+            on_pipeline(pipeline)
+
+        def tick() -> None:
+            progress.update()
+            if display is not None:
+                display.pump()
+
+        try:
+            snapshot = pipeline.run(on_tick=tick, tick_s=0.1)
+        finally:
+            if display is not None:
+                display.close()
+        if snapshot.status == "interrupted" or interrupted():
+            status, exit_code = "interrupted", 128 + (interrupted() or 2)
+            error = "interrupted by signal"
+    except StageError as exc:
+        status, error, exit_code = "error", describe_error(exc), exit_code_for(exc)
+        failure: BaseException | None = exc
+    except KeyboardInterrupt:
+        status, error, exit_code = "interrupted", "interrupted", 128 + (interrupted() or 2)
+        failure = None
+    except StreampipeError as exc:
+        status, error, exit_code = "error", describe_error(exc), exc.exit_code
+        failure = exc
+    else:
+        failure = None
+    finally:
+        if on_pipeline is not None:
+            on_pipeline(None)
+        if progress is not None:
+            progress.close()
+    if pipeline is not None:
+        snapshot = pipeline.snapshot()
+        if status == "ok" and snapshot.status == "interrupted":
+            status = "interrupted"
+    source_stats = source.stats() if source is not None and hasattr(source, "stats") else {}
+    encoder = report_sinks[0] if report_sinks else None
+    written = getattr(encoder, "frames_written", None) if encoder is not None else None
+    report = build_report(
+        status=status,
+        error=error,
+        source=_source_info(options, source),
+        model=model.info() if model is not None and hasattr(model, "info") else None,
+        snapshot=snapshot,
+        source_dropped=int(source_stats.get("dropped", 0)),
+        written=counters.frames if written is None else int(written),
+        detections_total=counters.detections,
+        wall_s=time.perf_counter() - t_start,
+        outputs={k: v for k, v in (("video", options.output), ("jsonl", options.jsonl)) if v},
+    )
+    if options.report:
+        try:
+            write_json(options.report, report)
+        except OSError as exc:
+            log.error("could not write report %s: %s", options.report, exc)
+    if snapshot is not None and options.progress:
+        echo(format_table(report))
+    return JobResult(report=report, status=status, exit_code=exit_code, error=failure)
+
+
+class _PublishOnly:
+    """Hands frames to a main-thread display without letting the sink thread close its window."""
+
+    def __init__(self, display: Any) -> None:
+        self.process = display.process
+
+
+def _source_info(options: RunOptions, source: Any) -> dict[str, Any]:
+    if source is None:
+        return {"uri": options.source}
+    info = source.info
+    return {
+        "uri": info.uri,
+        "kind": info.kind,
+        "width": info.width,
+        "height": info.height,
+        "fps": info.fps,
+        "frames_expected": info.frames_expected,
+        "live": info.is_live,
+    }
+
+
+__all__ = ["JobResult", "RunOptions", "run_job"]
