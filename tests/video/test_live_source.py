@@ -76,7 +76,7 @@ def test_blocked_camera_read_is_a_stall_and_close_joins_the_reader(no_leaked_thr
                 t0 = time.monotonic()
     elapsed = time.monotonic() - t0
     assert isinstance(exc.value, CameraLostError) and exc.value.exit_code == 1
-    assert got == [0, 1, 2]
+    assert got == list(range(len(got))) and 1 <= len(got) <= 3  # newest-wins may skip some of the 3
     assert elapsed < 0.5 + 2.0
     assert fake.blocking.is_set() and reader_threads()  # reader is still stuck in read() ...
     src.close()  # ... until close() releases the backend and joins it
@@ -115,7 +115,9 @@ def test_interrupt_from_another_thread_ends_a_blocked_next_promptly(no_leaked_th
     ended_at = time.monotonic()
     th.join()
     src.close()
-    assert [f.index for f in frames] == [0, 1]
+    # two frames were read; the mailbox keeps the newest, so one or both were yielded
+    assert [f.index for f in frames] in ([0], [0, 1])
+    assert src.stats()["frames_read"] == 2
     assert ended_at - interrupted_at[0] < 0.5
     with pytest.raises(StopIteration):
         next(src)
