@@ -1,0 +1,123 @@
+"""Bad models and bad devices fail at load time with one clear ModelError line; recognition rules."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import onnx
+import pytest
+from conftest import constant_model
+from onnx import TensorProto, helper
+
+from streampipe.errors import ModelError
+from streampipe.inference import load_model
+from streampipe.inference.signature import TensorInfo, input_spec, recognise
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ModelError, match="model file not found") as ei:
+        load_model(str(tmp_path / "nope.onnx"))
+    assert "nope.onnx" in str(ei.value) and "\n" not in str(ei.value)
+    assert ei.value.exit_code == 2
+
+
+def test_unknown_name_lists_catalog():
+    with pytest.raises(ModelError, match="yolox-nano"):
+        load_model("no-such-model")
+
+
+def test_random_bytes(tmp_path):
+    p = tmp_path / "junk.onnx"
+    p.write_bytes(np.random.default_rng(1).bytes(4096))
+    with pytest.raises(ModelError, match="junk.onnx: not an ONNX model"):
+        load_model(str(p))
+
+
+def test_rank2_input(tmp_path):
+    graph = helper.make_graph(
+        [helper.make_node("Relu", ["x"], ["y"])], "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 10])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 10])],
+    )
+    p = tmp_path / "rank2.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)]), str(p))
+    with pytest.raises(ModelError, match="rank2.onnx: unsupported input rank 2"):
+        load_model(str(p))
+
+
+def test_unrecognised_outputs_list_decoders(tmp_path):
+    p = constant_model(tmp_path / "odd.onnx", np.zeros((2, 3, 4), np.float32), [1, 3, 32, 32])
+    with pytest.raises(ModelError, match="no decoder recognises") as ei:
+        load_model(str(p))
+    for name in ("yolox", "yolov5", "yolov8", "ultraface", "yunet", "centerface", "classify"):
+        assert name in str(ei.value)
+
+
+def test_decoder_that_does_not_fit(tmp_path):
+    p = constant_model(tmp_path / "odd.onnx", np.zeros((2, 3, 4), np.float32), [1, 3, 32, 32])
+    with pytest.raises(ModelError, match="do not fit decoder 'yunet'"):
+        load_model(str(p), decoder="yunet")
+    with pytest.raises(ModelError, match="unknown decoder"):
+        load_model(str(p), decoder="ssd")
+
+
+def test_cuda_falls_back_with_warning(tmp_path, caplog):
+    p = constant_model(tmp_path / "cls.onnx", np.zeros(5, np.float32), [1, 3, 32, 32])
+    with caplog.at_level(logging.WARNING, logger="streampipe.inference"):
+        model = load_model(str(p), device="cuda")
+    assert model.providers == ["CPUExecutionProvider"]
+    assert any("CUDAExecutionProvider" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ModelError, match="CUDAExecutionProvider not available"):
+        load_model(str(p), device="cuda", device_strict=True)
+    with pytest.raises(ModelError, match="unknown device"):
+        load_model(str(p), device="tpu")
+
+
+def test_unknown_class_name(tmp_path):
+    p = constant_model(tmp_path / "cls.onnx", np.zeros(3, np.float32), [1, 3, 32, 32])
+    with pytest.raises(ModelError, match="unknown class name"):
+        load_model(str(p), labels=["a", "b", "c"], classes=["zebra"])
+
+
+def test_static_size_mismatch(data):
+    with pytest.raises(ModelError, match="fixed at 416x416"):
+        load_model(str(data / "models" / "yolox_nano.onnx"), input_size=(640, 480))
+
+
+def _out(name, *shape):
+    return TensorInfo(name, tuple(shape), "float32")
+
+
+SPEC = input_spec(_out("x", 1, 3, 640, 640))
+
+
+@pytest.mark.parametrize(
+    ("outputs", "hw", "expected"),
+    [
+        ([_out("output", 1, 3549, 85)], (416, 416), "yolox"),
+        ([_out("output", 1, 8400, 85)], (640, 640), "yolox"),
+        ([_out("output0", 1, 25200, 85)], (640, 640), "yolov5"),
+        ([_out("output0", 1, 84, 8400)], (640, 640), "yolov8"),
+        ([_out("output0", 1, 84, 8400)], None, "yolov8"),
+        ([_out("output0", 1, 25200, 85)], None, None),  # size unknown: yolox or yolov5? ask
+        ([_out("scores", 1, 4420, 2), _out("boxes", 1, 4420, 4)], (240, 320), "ultraface"),
+        ([_out(n, 1, 1, None, None) for n in "abcd"], None, None),
+        ([_out("537", 1, 1, 8, 8), _out("538", 1, 2, 8, 8), _out("539", 1, 2, 8, 8), _out("540", 1, 10, 8, 8)],
+         None, "centerface"),
+        ([_out(f"{k}_{s}", 1, None, 1) for k in ("cls", "obj", "bbox", "kps") for s in (8, 16, 32)], None, "yunet"),
+        ([_out("logits", 1, 1000)], None, "classify"),
+        ([_out("y", 1, 2, 3, 4)], None, None),
+    ],
+)
+def test_recognise(outputs, hw, expected):
+    assert recognise(outputs, SPEC, hw) == expected
+
+
+def test_input_layouts():
+    assert input_spec(_out("x", 1, 416, 416, 3)).layout == "NHWC"
+    assert input_spec(_out("x", None, 3, None, None)).layout == "NCHW"
+    spec = input_spec(TensorInfo("x", (1, 3, 64, 64), "float16"))
+    assert spec.dtype == "float16" and spec.static_hw == (64, 64)
+    with pytest.raises(ValueError, match="dtype"):
+        input_spec(TensorInfo("x", (1, 3, 64, 64), "uint8"))
