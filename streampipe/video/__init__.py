@@ -6,22 +6,32 @@ Sinks follow the engine's stage protocol ``open() / process(frame) -> frame / cl
 """
 
 from streampipe.video.capture import CaptureBackend, OpenCVBackend
+from streampipe.video.display import DisplaySink
+from streampipe.video.jsonl_sink import JsonlSink
 from streampipe.video.live_source import LiveSource
 from streampipe.video.open import open_source
+from streampipe.video.output import open_output_check
+from streampipe.video.preview import MjpegPreviewServer
 from streampipe.video.source import ReconnectPolicy, Source, SourceInfo
 from streampipe.video.spec import SourceSpec, parse_spec
 from streampipe.video.synthetic import decode_synthetic_index, make_synthetic_frame
+from streampipe.video.video_sink import VideoFileSink
 
 __all__ = [
     "CaptureBackend",
+    "DisplaySink",
+    "JsonlSink",
     "LiveSource",
+    "MjpegPreviewServer",
     "OpenCVBackend",
     "ReconnectPolicy",
     "Source",
     "SourceInfo",
     "SourceSpec",
+    "VideoFileSink",
     "decode_synthetic_index",
     "make_synthetic_frame",
+    "open_output_check",
     "open_source",
     "parse_spec",
 ]

@@ -47,7 +47,7 @@ def _open_error(path: str, exc: Exception) -> SourceOpenError:
             head = fh.read(16)
     except OSError as e:
         return SourceOpenError(f"{path}: cannot read ({e.strerror})")
-    first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    first_line = getattr(exc, "strerror", None) or type(exc).__name__
     if _looks_like_video(head):
         return SourceOpenError(f"{path}: unreadable container (truncated or damaged: {first_line})")
     return SourceOpenError(f"{path}: not a video (cannot open container)")

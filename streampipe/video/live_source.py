@@ -22,7 +22,9 @@ Watchdog rules (each raises ``CameraLostError`` to the consumer, naming the sour
   wedged USB camera looks like. Real sensors always have noise; a static network scene may not.
 * read failure: a camera fails at once; a network source reconnects with ``ReconnectPolicy``
   (each attempt logged on ``streampipe.video``, successes counted in ``stats()["reconnects"]``)
-  and fails after the last attempt with the URL and the attempt count.
+  and fails after the last attempt with the URL and the attempt count. The attempt budget is
+  refilled only once a new connection has delivered frames for ``read_timeout``, so a server
+  that accepts, sends one stale frame and goes silent cannot keep us retrying forever.
 
 Frames are indexed in the order this source yields them (contiguous, so the engine's reorderer
 never waits for a gap); frames overwritten in the mailbox because the consumer was late are
@@ -76,6 +78,8 @@ class LiveSource(Source):
         self._slot: tuple[np.ndarray, float] | None = None
         self._error: StreampipeError | None = None
         self._reconnecting = False
+        self._attempt = 0  # reconnect attempts since the link was last healthy (reader thread only)
+        self._t_reconnected = 0.0
         self._t_first: float | None = None
         self._t_taken = 0.0
         self._n = {"frames_read": 0, "dropped": 0, "reconnects": 0, "reconnect_attempts": 0, "stalls": 0}
@@ -208,6 +212,8 @@ class LiveSource(Source):
                     self._t_first = t
                 self._slot = (image, t)
                 self._n["frames_read"] += 1
+                if self._attempt and time.monotonic() - self._t_reconnected >= self._read_timeout:
+                    self._attempt = 0  # the new connection proved healthy: full budget again
                 self._waker.cond.notify_all()
 
     def _reconnect(self, reason: str) -> bool:
@@ -218,7 +224,14 @@ class LiveSource(Source):
             old = self._backend
         old.release()
         log.warning("%s: %s; reconnecting (up to %d attempts)", uri, reason, attempts)
-        for attempt, delay in enumerate(self._policy.delays(), 1):
+        delays = self._policy.delays()
+        # The budget spans reconnects until a connection has delivered frames for read_timeout:
+        # a server that accepts connections and sends one stale frame (MJPEG servers do) but
+        # then nothing must exhaust it rather than be retried forever.
+        while self._attempt < attempts:
+            delay = delays[self._attempt]
+            self._attempt += 1
+            attempt = self._attempt
             if self._waker.wait(delay):
                 return False
             with self._waker.cond:
@@ -235,6 +248,7 @@ class LiveSource(Source):
                 self._backend = backend
                 self._reconnecting = False
                 self._n["reconnects"] += 1
+                self._t_reconnected = time.monotonic()
             log.warning("%s: reconnected on attempt %d/%d", uri, attempt, attempts)
             return True
         self._fail(

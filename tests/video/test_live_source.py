@@ -19,8 +19,13 @@ def reader_threads() -> list[str]:
 
 def camera(fake: FakeCamera, *, read_timeout: float = 0.5, **kw: object) -> LiveSource:
     return LiveSource(
-        "fake-camera", "camera", lambda: fake, read_timeout=read_timeout, open_timeout=2.0,
-        detect_frozen=True, **kw,  # type: ignore[arg-type]
+        "fake-camera",
+        "camera",
+        lambda: fake,
+        read_timeout=read_timeout,
+        open_timeout=2.0,
+        detect_frozen=True,
+        **kw,  # type: ignore[arg-type]
     )
 
 
@@ -158,7 +163,10 @@ def test_reconnect_attempts_exhausted_names_url_and_count(no_leaked_threads: Non
         return FakeCamera(fail_after=4)
 
     src = LiveSource(
-        "rtsp://cam.invalid/live", "network", opener, read_timeout=0.5,
+        "rtsp://cam.invalid/live",
+        "network",
+        opener,
+        read_timeout=0.5,
         reconnect=ReconnectPolicy(attempts=3, initial_delay=0.01, max_delay=0.05),
     )
     with pytest.raises(CameraLostError, match=r"rtsp://cam.invalid/live: .*3 reconnect attempts failed"):
@@ -174,7 +182,10 @@ def test_reconnect_attempts_exhausted_names_url_and_count(no_leaked_threads: Non
 def test_reconnect_succeeds_and_indices_keep_increasing(no_leaked_threads: None) -> None:
     backends = [FakeCamera(fail_after=5), FakeCamera(fail_after=5), FakeCamera()]
     src = LiveSource(
-        "tcp://fake:1", "network", lambda: backends.pop(0), read_timeout=0.5,
+        "tcp://fake:1",
+        "network",
+        lambda: backends.pop(0),
+        read_timeout=0.5,
         reconnect=ReconnectPolicy(attempts=2, initial_delay=0.01),
     )
     frames = []
