@@ -26,7 +26,7 @@ def run_cli(*args: str, timeout: float = 120, env: dict[str, str] | None = None)
     """``python run_stream.py ARGS`` with a timeout; never inherits a terminal."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "run_stream.py"), *args],
-        capture_output=True, text=True, timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL, check=False,
         env={**os.environ, **(env or {})},
     )
     return CliResult(proc.returncode, proc.stdout, proc.stderr)

@@ -6,10 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from clitools import read_jsonl, read_video, run_cli
 
 from streampipe.render import sharpness
-
-from clitools import read_jsonl, read_video, run_cli
 
 pytestmark = pytest.mark.timeout(300)
 
