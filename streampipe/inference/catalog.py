@@ -51,7 +51,7 @@ class CatalogEntry:
 
 
 def _data_text(name: str) -> str:
-    return importlib.resources.files("streampipe").joinpath("data", name).read_text(encoding="utf-8")
+    return importlib.resources.files("streampipe").joinpath("data").joinpath(name).read_text(encoding="utf-8")
 
 
 def _load() -> dict[str, CatalogEntry]:
