@@ -19,6 +19,9 @@ Choices made here:
 * ``close()`` flushes the encoder (libx264 holds a few frames of look-ahead) and writes the
   index; it is idempotent, runs on every exit path, and after an earlier failure it cleans up
   quietly instead of raising a second error over the first.
+* ``codec="mp4v"`` / ``"mjpg"`` go through ``cv2.VideoWriter`` (evenly spaced frames at ``fps``;
+  frame timestamps are ignored). Use an ``.avi`` path for ``mjpg``: OpenCV 5 re-tags MJPEG in
+  ``.mp4`` as ``mp4v`` with a console warning.
 * ``fragmented=True`` writes fragmented MP4 (moof per keyframe): a hard kill then leaves a file
   playable up to the last fragment, at the cost of slightly larger files.
 """
