@@ -9,6 +9,8 @@ and check with :func:`decode_synthetic_index` that every frame is there and in o
 
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 
@@ -98,11 +100,32 @@ class SyntheticSource(Source):
         super().__init__(info, realtime=realtime)
         self._count_limit = count
         self._next = 0
+        self._skipped = 0
+        self._t_start: float | None = None
 
     def _read(self) -> tuple[np.ndarray, float | None] | None:
+        """Next frame; when paced and the consumer is late, skip to the newest due frame.
+
+        A real camera keeps exposing frames whether or not anyone reads them, and its driver
+        keeps only the newest. Emulating that (instead of producing overdue frames back to back)
+        is what makes a paced synthetic source a fair stand-in for a camera in latency tests:
+        skipped frames are counted in ``stats()["dropped"]``, and the frame handed out is fresh.
+        """
+        assert self.info.fps
+        if self._realtime and self._t_start is not None:
+            due = int((time.monotonic() - self._t_start) * self.info.fps)
+            if self._count_limit is not None:
+                due = min(due, self._count_limit - 1)
+            if due > self._next:
+                self._skipped += due - self._next
+                self._next = due
         if self._count_limit is not None and self._next >= self._count_limit:
             return None
         i = self._next
         self._next += 1
-        assert self.info.fps
+        if self._t_start is None:
+            self._t_start = time.monotonic()
         return make_synthetic_frame(i, self.info.width, self.info.height), i / self.info.fps
+
+    def stats(self) -> dict[str, int]:
+        return {**super().stats(), "dropped": self._skipped}

@@ -56,6 +56,19 @@ def test_synthetic_source_is_paced_like_a_camera_and_interruptible() -> None:
     src_slow.close()
 
 
+@pytest.mark.timeout(10)
+def test_a_late_reader_gets_the_newest_frame_and_skips_are_counted() -> None:
+    """Like a camera: frames that came due while nobody read are gone, and counted."""
+    with open_source("synthetic:64x32@100") as src:
+        first = next(src)
+        time.sleep(0.2)  # a slow consumer (the behaviour under test), not thread settling
+        second = next(src)
+        skipped = round(second.pts * 100) - round(first.pts * 100) - 1
+        assert skipped >= 10
+        assert src.stats()["dropped"] == skipped
+        assert decode_synthetic_index(second.image) == round(second.pts * 100)
+
+
 @pytest.mark.parametrize(
     ("spec", "kind", "target", "index"),
     [
