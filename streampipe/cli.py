@@ -13,6 +13,7 @@ import argparse
 import logging
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from typing import Any
@@ -200,7 +201,8 @@ def cmd_models(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace, signals: SignalState) -> int:
     from .app.runner import run_job
 
-    result = run_job(options_from_args(args), on_pipeline=signals.set_pipeline, interrupted=lambda: signals.signum)
+    result = run_job(options_from_args(args), on_pipeline=signals.set_pipeline, interrupted=lambda: signals.signum,
+                     t_origin=args.t_origin)
     if result.status != "ok":
         _print_error(result.report.get("error") or result.status, result.error, args.verbose)
     return result.exit_code
@@ -213,8 +215,10 @@ def _print_error(message: str, error: BaseException | None, verbose: bool) -> No
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    t_origin = time.perf_counter()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.t_origin = t_origin
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="streampipe: %(levelname)s: %(message)s")
     signals = SignalState()

@@ -47,9 +47,11 @@ class Counters:
     def __init__(self) -> None:
         self.frames = 0
         self.detections = 0
-        self.last_frame: Frame | None = None
+        self.t_first: float | None = None
 
     def __call__(self, frame: Frame) -> None:
+        if self.t_first is None:
+            self.t_first = time.perf_counter()
         self.frames += 1
         if frame.detections is not None:
             self.detections += len(frame.detections)
@@ -102,16 +104,27 @@ def open_source_for(options: RunOptions) -> Any:
     )
 
 
-def open_model_and_source(options: RunOptions, model: Any = None) -> tuple[Any, Any]:
+def _timed(fn: Callable[[RunOptions], Any], options: RunOptions, key: str, timings: dict[str, float]) -> Any:
+    t0 = time.perf_counter()
+    try:
+        return fn(options)
+    finally:
+        timings[key] = round(time.perf_counter() - t0, 4)
+
+
+def open_model_and_source(
+    options: RunOptions, model: Any = None, timings: dict[str, float] | None = None
+) -> tuple[Any, Any]:
     """Load the model and open the source in parallel; the model's error takes precedence."""
+    timings = {} if timings is None else timings
     if model is not None:
-        return model, open_source_for(options)
+        return model, _timed(open_source_for, options, "source_open_s", timings)
     with ThreadPoolExecutor(1, thread_name_prefix="streampipe-model-load") as pool:
-        future = pool.submit(load_model_for, options)
+        future = pool.submit(_timed, load_model_for, options, "model_load_s", timings)
         source = None
         source_error: BaseException | None = None
         try:
-            source = open_source_for(options)
+            source = _timed(open_source_for, options, "source_open_s", timings)
         except BaseException as exc:  # noqa: BLE001 - reported after the model's verdict
             source_error = exc
         try:
@@ -214,6 +227,7 @@ def run_job(
     on_pipeline: Callable[[Pipeline | None], None] | None = None,
     interrupted: Callable[[], int | None] = lambda: None,
     echo: Callable[[str], None] = print,
+    t_origin: float | None = None,
 ) -> JobResult:
     """Run one job; never raises for job failures (they become the result's status/exit code).
 
@@ -222,7 +236,8 @@ def run_job(
     """
     from ..video import open_output_check
 
-    t_start = time.perf_counter()
+    t_start = time.perf_counter() if t_origin is None else t_origin
+    timings: dict[str, float] = {}
     source = None
     pipeline: Pipeline | None = None
     counters = Counters()
@@ -234,7 +249,7 @@ def run_job(
         for path in (options.output, options.jsonl, options.report):
             if path:
                 open_output_check(path)
-        model, source = open_model_and_source(options, model)
+        model, source = open_model_and_source(options, model, timings)
         if options.max_frames is not None:
             source = LimitedSource(source, options.max_frames)
         progress = Progress(source.info, enabled=options.progress, max_frames=options.max_frames)
@@ -300,6 +315,9 @@ def run_job(
         wall_s=time.perf_counter() - t_start,
         outputs={k: v for k, v in (("video", options.output), ("jsonl", options.jsonl)) if v},
     )
+    if counters.t_first is not None:
+        timings["first_frame_s"] = round(counters.t_first - t_start, 4)
+    report["startup"] = timings
     if options.report:
         try:
             write_json(options.report, report)
