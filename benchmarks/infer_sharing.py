@@ -92,7 +92,7 @@ def main() -> int:
     )
     configs = [
         # label, worker threads, intra-op threads, per-thread sessions, spinning, background busy thread
-        ("1 worker, intra 1", 1, 1, False, True, False),
+        ("1 worker, intra 1", 1, 1, False, False, False),
         ("1 worker, intra 2, spin", 1, 2, False, True, False),
         ("1 worker, intra 2, no spin", 1, 2, False, False, False),
         ("2 workers shared session, intra 1", 2, 1, False, True, False),

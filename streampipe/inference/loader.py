@@ -71,7 +71,8 @@ def load_model(
     their reference tools use). ``input_size`` is (width, height): the network size for dynamic-input
     detectors, a cap for YuNet, the pre-rounding size for CenterFace. ``classes`` keeps only these label
     names. ``labels`` (names or a text file) overrides the catalog/default labels. ``busy_other_stages``
-    sizes the default intra-op pool (cores minus busy stages) and turns spinning off when > 0.
+    sizes the default intra-op pool (cores minus busy stages, at least 1); ``allow_spinning`` opts into
+    ORT's busy-waiting pool (off by default, see ``session.session_options``).
     """
     if batch < 1:
         raise ModelError(f"batch must be >= 1, got {batch}")

@@ -6,9 +6,16 @@ Keeping them in one place lets the pipeline size ORT's pool against its own work
 benchmark (``benchmarks/infer_sharing.py``) drive exactly the same code the application uses.
 
 Thread safety: ``InferenceSession.run`` is documented as safe to call concurrently from several threads on
-one session, so the default is one shared session per model (measured to be as fast as per-thread
-sessions on this project's 2-core box, see ``benchmarks/infer_sharing.py``) and ``Model.clone()`` exists for
-callers who want per-thread sessions anyway.
+one session, so the default is one shared session per model: on this project's 2-core box two workers
+sharing one session ran as fast as two workers with their own sessions (YOLOX-Nano 63.5 vs 64.2 fps,
+CenterFace 27.8 vs 27.5 fps, ``benchmarks/infer_sharing.py``) and per-thread sessions double the memory.
+``Model.clone()`` exists for callers who want per-thread sessions anyway. The same run shows 2 workers x
+1 intra-op thread beating 1 worker x 2 threads for YOLOX-Nano (63.5 vs 30.9 fps) and matching it for
+CenterFace (27.8 vs 25.9 fps).
+
+IO binding is deliberately not used: our inputs are host numpy arrays made by OpenCV and every decoder
+needs its outputs on the host, so binding would only move the same two copies into ORT. It pays when
+tensors stay on the GPU between models, which this pipeline does not do.
 """
 
 from __future__ import annotations
@@ -128,10 +135,12 @@ def resolve_providers(device: str, strict: bool) -> list[Any]:
 
 
 def session_options(cfg: SessionConfig) -> ort.SessionOptions:
-    """Graph optimisation ALL, a sized intra-op pool, sequential execution, spinning only when alone.
+    """Graph optimisation ALL, a sized intra-op pool, sequential execution, no spinning by default.
 
-    Spinning keeps pool threads busy-waiting between ops for lower latency, which is right when ORT owns
-    the machine and wrong when decode/render threads need the same cores (the benchmark shows it).
+    Spinning keeps pool threads busy-waiting between ops. ``benchmarks/infer_sharing.py`` on the 2-core
+    dev box: alone it gains at most ~5% (CenterFace 27.2 vs 25.9 fps) and sometimes loses 2x (YOLOX-Nano
+    15.6 vs 30.9 fps); next to one busy OpenCV thread it halves CenterFace (4.3 vs 8.4 fps) and takes 40%
+    from the other thread. A pipeline always has other threads, so spinning is opt-in.
     """
     so = ort.SessionOptions()
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -139,8 +148,7 @@ def session_options(cfg: SessionConfig) -> ort.SessionOptions:
     threads = cfg.intra_op_threads or default_intra_op_threads(cfg.busy_other_stages)
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
-    spin = cfg.allow_spinning if cfg.allow_spinning is not None else cfg.busy_other_stages == 0
-    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if spin else "0")
+    so.add_session_config_entry("session.intra_op.allow_spinning", "1" if cfg.allow_spinning else "0")
     so.log_severity_level = 3  # errors only: ORT's warnings are not actionable for users
     return so
 

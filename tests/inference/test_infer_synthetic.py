@@ -138,3 +138,18 @@ def test_yolox_recognised_from_grid_count(tmp_path):
     assert len(dets) == 1 and dets.label(0) == "truck"
     # cell 9 of the 8x8 stride-8 grid is (x=1, y=1): centre 8,8, size 16 -> [0, 0, 16, 16]
     np.testing.assert_allclose(dets.boxes[0], [0, 0, 16, 16], atol=1e-4)
+
+
+def test_thread_sizing_and_spinning(tmp_path):
+    from streampipe.inference import available_cpus, default_intra_op_threads
+    from streampipe.inference.session import SessionConfig, session_options
+
+    path = constant_model(tmp_path / "v5.onnx", v5_output(), [1, 3, 64, 64])
+    assert load_model(str(path)).info()["intra_op_threads"] == available_cpus()
+    assert load_model(str(path), busy_other_stages=1).info()["intra_op_threads"] == max(1, available_cpus() - 1)
+    assert load_model(str(path), intra_op_threads=3).info()["intra_op_threads"] == 3
+    assert default_intra_op_threads(busy_other_stages=99) == 1
+    so = session_options(SessionConfig())
+    assert so.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    so = session_options(SessionConfig(allow_spinning=True))
+    assert so.get_session_config_entry("session.intra_op.allow_spinning") == "1"
