@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from ..engine import Pipeline
+from ..errors import StartupError
 from .runner import Counters, build_plan, load_model_for, make_stages, open_source_for
 from .sources import LimitedSource
 from .stages import Step, build_steps
@@ -92,30 +92,39 @@ def run_bench(args: argparse.Namespace) -> int:
     from ..cli import options_from_args
 
     options = options_from_args(args)
-    options.progress = False
     options.output = "bench.mp4" if args.write_video else None
-    options.realtime = False
-    n = args.frames
-    model = load_model_for(options)
+    result = measure(options, args.frames)
+    print(format_bench(result))
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2, default=str) + "\n")
+    return 0
 
-    # Warm up ORT (first runs allocate and tune) on the first frame.
-    source = LimitedSource(open_source_for(options), n)
+
+def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
+    """Standalone, sequential and pipeline runs over the first ``frames`` frames; see module doc.
+
+    ``options.output`` set (any value) means "encode an H.264 video" in all three runs, into a
+    temporary directory; a JSONL file is always written.
+    """
+    options = _clone(options, progress=False, realtime=False)
+    model = model if model is not None else load_model_for(options)
+
+    source = LimitedSource(open_source_for(options), frames)
     t0 = time.perf_counter()
-    frames = list(source)
-    decode_s = (time.perf_counter() - t0) / max(1, len(frames))
+    cached = list(source)
+    decode_s = (time.perf_counter() - t0) / max(1, len(cached))
     source.close()
-    if not frames:
-        print("streampipe: error: the source gave no frames to measure", file=sys.stderr)
-        return 2
-    n = len(frames)
-    for _ in range(3):
-        model.detect(frames[0].image)
+    if not cached:
+        raise StartupError(f"{options.source}: the source gave no frames to measure")
+    n = len(cached)
+    for _ in range(3):  # ORT allocates and tunes on its first runs
+        model.detect(cached[0].image)
 
     with tempfile.TemporaryDirectory(prefix="streampipe-bench-") as tmp:
         work = Path(tmp)
         steps = _steps(options, model, source, work, "standalone")
-        per_frame = {"source": decode_s, **_standalone(steps, frames)}
-        frames.clear()  # free the memory before the other runs
+        per_frame = {"source": decode_s, **_standalone(steps, cached)}
+        cached.clear()  # free the memory before the other runs
 
         seq_src = LimitedSource(open_source_for(options), n)
         seq_n, seq_s = _sequential(_steps(options, model, seq_src, work, "sequential"), seq_src)
@@ -143,7 +152,7 @@ def run_bench(args: argparse.Namespace) -> int:
             "pipeline_busy": s.busy if s else None,
             "pipeline_service_ms_p50": s.service_ms["p50"] if s else None,
         })
-    result = {
+    return {
         "source": options.source,
         "model": model.info(),
         "frames": n,
@@ -157,10 +166,6 @@ def run_bench(args: argparse.Namespace) -> int:
         "latency_ms": snap.latency_ms,
         "bottleneck": max(rows, key=lambda r: r["standalone_ms"] / r["workers"])["name"],
     }
-    print(format_bench(result))
-    if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2, default=str) + "\n")
-    return 0
 
 
 def _plan_for(options: Any, model: Any, source: Any, work: Path) -> Any:
@@ -186,4 +191,4 @@ def format_bench(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["format_bench", "run_bench"]
+__all__ = ["format_bench", "measure", "run_bench"]
