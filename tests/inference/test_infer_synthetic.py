@@ -153,3 +153,12 @@ def test_thread_sizing_and_spinning(tmp_path):
     assert so.get_session_config_entry("session.intra_op.allow_spinning") == "0"
     so = session_options(SessionConfig(allow_spinning=True))
     assert so.get_session_config_entry("session.intra_op.allow_spinning") == "1"
+
+
+def test_dynamic_size_model_is_probed(tmp_path):
+    """Symbolic input size: one probe run at 640x640 shows 100 rows (not 8400 cells) -> yolov5."""
+    path = constant_model(tmp_path / "v5dyn.onnx", v5_output(), ["N", 3, "H", "W"])
+    model = load_model(str(path), input_size=(64, 64))
+    assert model.decoder_name == "yolov5" and model.target_hw == (64, 64)
+    check(model.detect(IMG))
+    assert load_model(str(path)).target_hw == (640, 640)
