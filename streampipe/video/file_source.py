@@ -13,8 +13,14 @@ Error policy:
 * End of stream is never an error, even when the container announced more frames than it holds
   (``asl_again.mkv`` says 78 and has 77).
 * An FFmpeg error while demuxing/decoding mid-file raises ``DecodeError`` naming the file and the
-  frame index reached; the frames before it have already been delivered. A file that is merely
-  cut short (no error, just an early EOF) ends cleanly: FFmpeg reports a short read as end of file.
+  frame index reached; the frames before it have already been delivered.
+* A file cut short (an interrupted download or copy) also raises ``DecodeError``, after its
+  decodable frames. FFmpeg reports a short read as a plain end of file, so ``_check_complete``
+  looks for the evidence once the demuxer is done: fewer frames than the container's own frame
+  count (MP4/MOV, AVI, GIF index), a final packet flagged corrupt, or an MPEG-TS file whose size is
+  not a whole number of TS packets. A small shortfall is tolerated (``_missing_frames_allowed``):
+  containers over-report by a frame or two. Limitation: an MPEG-TS or Matroska file cut exactly at a
+  packet boundary carries no evidence of the cut and ends cleanly (it is a valid, shorter file).
 """
 
 from __future__ import annotations
@@ -31,6 +37,16 @@ from streampipe.video.source import Source, SourceInfo
 
 # Leading bytes of containers we recognise, to tell "damaged video" from "not a video at all".
 _VIDEO_MAGIC = (b"\x1a\x45\xdf\xa3", b"RIFF", b"GIF8", b"\x47", b"\x00\x00\x01\xba", b"FLV")
+
+
+# MPEG-TS packet sizes: plain (188), M2TS/Blu-ray with timecode (192), with Reed-Solomon FEC (204).
+_TS_PACKET_SIZES = (188, 192, 204)
+
+
+def _missing_frames_allowed(announced: int) -> int:
+    """Frames a complete file may lack against its container's count (``asl_again.mkv``-style
+    over-reporting, B-frame/edit-list rounding): 2, or 1% of long files."""
+    return max(2, announced // 100)
 
 
 def _looks_like_video(head: bytes) -> bool:
@@ -111,13 +127,39 @@ class FileSource(Source):
         """Demux+decode, turning FFmpeg errors into ``DecodeError`` (the flush packet at EOF
         drains the decoder, so the last frames of B-frame streams are not lost)."""
         assert self._container is not None
+        yielded = 0
+        last_corrupt = False
         try:
             for packet in self._container.demux(stream):
-                yield from packet.decode()
+                if packet.size:
+                    last_corrupt = packet.is_corrupt
+                for vf in packet.decode():
+                    yielded += 1
+                    yield vf
         except (av.error.FFmpegError, ValueError) as e:
-            if isinstance(e, av.error.EOFError):
-                return
-            raise DecodeError(f"{self._path}: decode error after {self._decoded} frames: {e}") from e
+            if not isinstance(e, av.error.EOFError):
+                raise DecodeError(f"{self._path}: decode error after {self._decoded} frames: {e}") from e
+        self._check_complete(stream, yielded, last_corrupt)
+
+    def _check_complete(self, stream: av.video.stream.VideoStream, decoded: int, last_corrupt: bool) -> None:
+        """Raise ``DecodeError`` when a clean-looking end of file is really a truncated file.
+
+        Why here: FFmpeg turns a short read into EOF (and drops a partial final packet), so without
+        this check a download cut at 60% would "succeed" with 60% of the video and exit 0.
+        """
+        assert self._container is not None
+        announced = stream.frames or 0
+        problem = None
+        if announced and announced - decoded > _missing_frames_allowed(announced):
+            problem = f"the container announces {announced} frames"
+        elif last_corrupt:
+            problem = "its last packet is incomplete"
+        elif "mpegts" in self._container.format.name:
+            size = os.path.getsize(self._path)
+            if all(size % n for n in _TS_PACKET_SIZES):
+                problem = "it ends in the middle of an MPEG-TS packet"
+        if problem:
+            raise DecodeError(f"{self._path}: truncated file: decoded {decoded} frames but {problem}")
 
     def _convert(self, vf: av.VideoFrame) -> tuple[np.ndarray, float | None]:
         self._decoded += 1

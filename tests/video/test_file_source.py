@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from streampipe.errors import SourceOpenError
+from streampipe.errors import DecodeError, SourceOpenError
 from streampipe.video import decode_synthetic_index, make_synthetic_frame, open_source
 
 MANIFEST = {  # file: (decoded frames, width, height) from shared/data/MANIFEST.md
@@ -113,19 +113,34 @@ def cut(path: Path, fraction: float) -> Path:
 
 
 @pytest.mark.parametrize(
-    ("name", "fmt", "opts"),
-    [("faststart.mp4", None, {"movflags": "+faststart"}), ("stream.ts", "mpegts", {})],
+    ("name", "fmt", "opts", "extra"),
+    # the TS cut lands mid-packet (as 187 of 188 cut points do): 90 frames make 650 TS packets
+    [("faststart.mp4", None, {"movflags": "+faststart"}, 0), ("stream.ts", "mpegts", {}, 100)],
 )
-def test_truncated_streamable_file_yields_its_decodable_frames_then_ends_cleanly(
-    tmp_path: Path, name: str, fmt: str | None, opts: dict[str, str]
+def test_truncated_streamable_file_yields_its_decodable_frames_then_a_decode_error(
+    tmp_path: Path, name: str, fmt: str | None, opts: dict[str, str], extra: int
 ) -> None:
-    """FFmpeg reports a file cut short as end of file, not as an error, and drops the partial
-    last packet; so the decodable prefix comes out and iteration ends cleanly (no DecodeError)."""
-    clip = cut(write_clip(tmp_path / name, fmt=fmt, **opts), 0.6)
-    with open_source(str(clip)) as src:
-        content = [decode_synthetic_index(f.image) for f in src]
+    """FFmpeg reports a file cut short as end of file; the source sees the evidence (fewer frames
+    than the MP4 index announces, a TS file ending mid-packet) and raises after the good frames."""
+    clip = write_clip(tmp_path / name, fmt=fmt, **opts)
+    data = clip.read_bytes()
+    (tmp_path / "cut").write_bytes(data[: int(len(data) * 0.6) + extra])
+    content: list[int] = []
+    with open_source(str(tmp_path / "cut")) as src, pytest.raises(DecodeError, match="truncated file") as exc:
+        content.extend(decode_synthetic_index(f.image) for f in src)
     assert 0.4 * 90 <= len(content) <= 0.7 * 90
     assert content[0] == 0 and all(b > a for a, b in itertools.pairwise(content))
+    assert f"decoded {len(content)} frames" in str(exc.value)
+
+
+def test_ts_cut_exactly_at_a_packet_boundary_is_a_valid_shorter_file(tmp_path: Path) -> None:
+    """The documented limit: TS has no index, so a cut on a 188-byte boundary leaves no evidence."""
+    clip = write_clip(tmp_path / "s.ts", fmt="mpegts")
+    data = clip.read_bytes()
+    cut_at = int(len(data) * 0.6) // 188 * 188
+    (tmp_path / "cut.ts").write_bytes(data[:cut_at])
+    with open_source(str(tmp_path / "cut.ts")) as src:
+        assert 0.4 * 90 <= sum(1 for _ in src) <= 0.7 * 90
 
 
 @pytest.mark.parametrize("which", ["own", "carphone"])
