@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 from pathlib import Path
 
 import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep the model caches of the test run (and of CLI subprocesses) out of the user's home."""
+    if "STREAMPIPE_TEST_KEEP_CACHE" not in os.environ:
+        os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="streampipe-test-cache-")
 
 
 def shared_data_dir() -> Path | None:

@@ -14,8 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelError
-from . import catalog
-from .centerface_fix import load_proto, make_centerface_dynamic, strip_initializer_inputs
+from . import catalog, repair_cache
 from .decoders import DECODERS, create
 from .decoders.yunet import YunetDecoder
 from .model import Model
@@ -79,31 +78,21 @@ def load_model(
     if decoder is not None and decoder not in DECODERS:
         raise ModelError(f"unknown decoder {decoder!r}; choose one of: {_choices()}")
     name, label, data, entry = _resolve(spec or catalog.default_name())
-    try:
-        proto = load_proto(data, label)
-    except ValueError as exc:
-        raise ModelError(str(exc)) from exc
-    strip_initializer_inputs(proto)
-
-    inputs = [TensorInfo.from_proto(i) for i in proto.graph.input]
-    if len(inputs) != 1:
-        raise ModelError(f"{label}: model has {len(inputs)} inputs {[i.name for i in inputs]}; need one image input")
-    try:
-        spec_in = input_spec(inputs[0])
-    except ValueError as exc:
-        raise ModelError(f"{label}: {exc}") from exc
     size_wh = input_size or (entry.input_size if entry else None)
     req_hw = (int(size_wh[1]), int(size_wh[0])) if size_wh else None
-    outputs = [TensorInfo.from_proto(o) for o in proto.graph.output]
-    dec_name = decoder or (entry.decoder if entry else None) or recognise(outputs, spec_in, spec_in.static_hw or req_hw)
-
-    if dec_name == "centerface" and spec_in.static_hw:
-        proto = make_centerface_dynamic(proto)
-    model_bytes = proto.SerializeToString()
+    chosen = decoder or (entry.decoder if entry else None)
+    model_bytes = repair_cache.lookup(data, chosen)
+    if model_bytes is None:
+        model_bytes = _repair(data, label, chosen, req_hw)
+        repair_cache.store(data, chosen, model_bytes)
     cfg = SessionConfig(device, device_strict, intra_op_threads, busy_other_stages, allow_spinning)
     session = create_session(model_bytes, cfg, label)
-    spec_in = input_spec(TensorInfo.from_ort(session.get_inputs()[0]))
+    try:
+        spec_in = input_spec(TensorInfo.from_ort(session.get_inputs()[0]))
+    except ValueError as exc:
+        raise ModelError(f"{label}: {exc}") from exc
     outputs = [TensorInfo.from_ort(o) for o in session.get_outputs()]
+    dec_name = chosen or recognise(outputs, spec_in, spec_in.static_hw or req_hw)
 
     if dec_name is None:
         dec_name, outputs = _probe(session, spec_in, outputs, req_hw)
@@ -143,6 +132,30 @@ def load_model(
         nms=dec.default_nms if nms is None else float(nms),
         class_filter=class_filter, batch=batch, session=session,
     )
+
+
+def _repair(data: bytes, label: str, chosen: str | None, req_hw: tuple[int, int] | None) -> bytes:
+    """Validate the graph and apply the in-memory repairs (needs the ``onnx`` package)."""
+    from .centerface_fix import load_proto, make_centerface_dynamic, strip_initializer_inputs
+
+    try:
+        proto = load_proto(data, label)
+    except ValueError as exc:
+        raise ModelError(str(exc)) from exc
+    changed = strip_initializer_inputs(proto)
+    inputs = [TensorInfo.from_proto(i) for i in proto.graph.input]
+    if len(inputs) != 1:
+        raise ModelError(f"{label}: model has {len(inputs)} inputs {[i.name for i in inputs]}; need one image input")
+    try:
+        spec_in = input_spec(inputs[0])
+    except ValueError as exc:
+        raise ModelError(f"{label}: {exc}") from exc
+    outputs = [TensorInfo.from_proto(o) for o in proto.graph.output]
+    dec_name = chosen or recognise(outputs, spec_in, spec_in.static_hw or req_hw)
+    if dec_name == "centerface" and spec_in.static_hw:
+        proto = make_centerface_dynamic(proto)
+        changed = True
+    return proto.SerializeToString() if changed else data
 
 
 def _default_labels(entry: catalog.CatalogEntry | None, dec) -> tuple[str, ...]:

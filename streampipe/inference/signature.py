@@ -11,18 +11,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import onnx
 
 Dim = int | str | None  # static size, symbolic name, or unknown
 
 DECODER_NAMES = ("yolox", "yolov5", "yolov8", "ultraface", "yunet", "centerface", "classify")
 
-_ONNX_DTYPES = {
-    onnx.TensorProto.FLOAT: "float32",
-    onnx.TensorProto.FLOAT16: "float16",
-    onnx.TensorProto.UINT8: "uint8",
-    onnx.TensorProto.DOUBLE: "float64",
-}
+# onnx.TensorProto element types, by value: importing onnx costs ~1 s at start-up (see repair_cache).
+_ONNX_DTYPES = {1: "float32", 10: "float16", 2: "uint8", 11: "float64"}
 _ORT_DTYPES = {"tensor(float)": "float32", "tensor(float16)": "float16", "tensor(uint8)": "uint8"}
 
 
@@ -35,12 +30,13 @@ class TensorInfo:
     dtype: str
 
     @staticmethod
-    def from_proto(vi: onnx.ValueInfoProto) -> TensorInfo:
-        tt = vi.type.tensor_type
+    def from_proto(vi: object) -> TensorInfo:
+        """From an ``onnx.ValueInfoProto``."""
+        tt = vi.type.tensor_type  # type: ignore[attr-defined]
         dims: list[Dim] = []
         for d in tt.shape.dim:
             dims.append(d.dim_value if d.HasField("dim_value") else (d.dim_param or None))
-        return TensorInfo(vi.name, tuple(dims), _ONNX_DTYPES.get(tt.elem_type, str(tt.elem_type)))
+        return TensorInfo(vi.name, tuple(dims), _ONNX_DTYPES.get(tt.elem_type, str(tt.elem_type)))  # type: ignore[attr-defined]
 
     @staticmethod
     def from_ort(arg: object) -> TensorInfo:
