@@ -15,6 +15,12 @@ Data flow::
   then run their ``close()`` hooks and exit; ``run()`` joins them all before returning.
 * The first failure wins: it is stored as a ``StageError`` (stage, item index, original
   exception as ``__cause__``) and re-raised by ``run()`` in the caller's thread.
+* A failure on item K does not throw away the work done before it: the pipeline stops reading
+  the source and aborts everything upstream of the failing stage (those items all come after K),
+  but lets the items before K already past it flow on to the sink, so an output file holds every
+  frame 0..K-1 (a source failure at K drains everything captured). Items K and later are
+  discarded (counted as in flight at stop). The drain is bounded: after ``drain_on_error_s`` the
+  pipeline stops hard. ``drain_on_error_s=0`` stops hard at once, as ``stop()`` does.
 
 No daemon threads: ``run()`` joins every thread it started, and raises ``ShutdownTimeout`` naming
 the culprits if a stage ignores the stop for longer than ``shutdown_timeout``.
@@ -48,6 +54,7 @@ class Pipeline:
         shutdown_timeout: float = 10.0,
         name: str = "pipeline",
         created_at: Callable[[Any], float] | None = None,
+        drain_on_error_s: float = 1.0,
     ) -> None:
         if not stages:
             raise ValueError("a pipeline needs at least one stage (the last one is the sink)")
@@ -65,6 +72,9 @@ class Pipeline:
         self.clock = clock
         self.shutdown_timeout = shutdown_timeout
         self.created_at = created_at
+        self.drain_on_error_s = drain_on_error_s
+        self._cutoff: int | None = None  # after a failure on item K: items >= K are discarded
+        self._drain_deadline: float | None = None
         self.stop_event = threading.Event()
         self.channels: list[Channel[Any]] = [
             Channel(s.queue_size, s.policy, name=f"{s.name}.in") for s in self.stages
@@ -109,10 +119,32 @@ class Pipeline:
     _draining = False
 
     def _fail(self, stage: str, index: int | None, exc: BaseException) -> None:
+        """Record the first failure, then stop: drain items before ``index``, or stop hard."""
         with self._error_lock:
             if self._error is None:
                 self._error = StageError(stage, index, exc)
-        self.stop()
+            if index is not None and (self._cutoff is None or index < self._cutoff):
+                self._cutoff = index
+        if index is None or self.drain_on_error_s <= 0 or self.stop_event.is_set():
+            self.stop()
+            return
+        if self._drain_deadline is None:
+            self._drain_deadline = time.monotonic() + self.drain_on_error_s
+        # Everything upstream of the failing stage holds items after ``index``: drop it now.
+        self._draining = True
+        k = -1 if stage == SOURCE_STAGE else [s.name for s in self.stages].index(stage)
+        for ch in self.channels[: k + 1]:
+            ch.abort()
+        for r in self.reorderers[: max(k, 0)]:
+            if r is not None:
+                r.abort()
+        interrupt = getattr(self.source, "interrupt", None)
+        if interrupt is not None:
+            interrupt()
+
+    def _after_cutoff(self, seq: int) -> bool:
+        cutoff = self._cutoff
+        return cutoff is not None and seq >= cutoff
 
     @property
     def error(self) -> StageError | None:
@@ -179,6 +211,14 @@ class Pipeline:
                 if not batch:
                     break
                 recorder.items_in += len(batch)
+                if self._cutoff is not None:  # draining after a failure: items from K on are void
+                    keep = [env for env in batch if not self._after_cutoff(env[0])]
+                    if reorder is not None:
+                        for i in range(len(keep), len(batch)):
+                            reorder.deliver(ticket + i, TOMBSTONE)
+                    batch = keep
+                    if not batch:
+                        continue
                 t0 = clock()
                 try:
                     if batch_mode:
@@ -190,6 +230,7 @@ class Pipeline:
                 except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
                     if not skip_on_error:
                         self._fail(stage.name, batch[0][0], exc)
+                        self._void(reorder, ticket, len(batch))
                         return
                     recorder.skipped += len(batch)
                     if reorder is not None:
@@ -197,6 +238,8 @@ class Pipeline:
                             reorder.deliver(ticket + i, TOMBSTONE)
                     continue
                 for i, env in enumerate(batch):
+                    if stop.is_set():  # a hard stop does not wait for the rest of a taken batch
+                        break
                     if results is None:
                         t_item = clock()
                         try:
@@ -204,6 +247,7 @@ class Pipeline:
                         except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
                             if not skip_on_error:
                                 self._fail(stage.name, env[0], exc)
+                                self._void(reorder, ticket + i, len(batch) - i)
                                 return
                             recorder.skipped += 1
                             if reorder is not None:
@@ -218,6 +262,10 @@ class Pipeline:
                     recorder.items_out += 1
                     if last:
                         recorder.latency.record(t_done - env[1])
+                    elif self._after_cutoff(env[0]):  # finished after a failure on an earlier item
+                        recorder.items_out -= 1
+                        if reorder is not None:
+                            reorder.deliver(ticket + i, TOMBSTONE)
                     elif reorder is not None:
                         reorder.deliver(ticket + i, (env[0], env[1], payload))
                     else:
@@ -240,6 +288,13 @@ class Pipeline:
                 last_out = remaining[0] == 0
             if last_out and out is not None:
                 out.close()
+
+    @staticmethod
+    def _void(reorder: Reorderer | None, ticket: int, n: int) -> None:
+        """Tombstones for a failed worker's tickets, so the items before them still come out."""
+        if reorder is not None:
+            for i in range(n):
+                reorder.deliver(ticket + i, TOMBSTONE)
 
     def _start_threads(self) -> None:
         for k, stage in enumerate(self.stages):
@@ -264,11 +319,18 @@ class Pipeline:
             t.start()
 
     def _join_all(self, on_tick: Callable[[], object] | None, tick_s: float) -> None:
+        """Wait for every thread; wakes every ``tick_s`` to run ``on_tick`` and to enforce the
+        drain deadline after a failure (a stage stuck while draining then gets a hard stop)."""
         for t in self._threads:
             while t.is_alive():
-                t.join(tick_s if on_tick is not None else None)
+                t.join(tick_s)
                 if on_tick is not None:
                     on_tick()
+                deadline = self._drain_deadline
+                if deadline is not None and time.monotonic() > deadline:
+                    self.stop()
+                    self._join_after_stop()
+                    return
 
     def _join_after_stop(self) -> None:
         deadline = time.monotonic() + self.shutdown_timeout

@@ -112,6 +112,68 @@ def test_an_injected_failure_names_its_stage_and_item(n_stages, workers, fail_st
     assert info.value.__cause__.__traceback__ is not None
 
 
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n_stages=st.integers(1, 3), workers=st.integers(1, 3), fail_stage=st.integers(0, 3),
+       fail_at=st.integers(0, 40), batch=st.sampled_from([1, 1, 3]))
+def test_a_failure_at_item_k_still_delivers_items_0_to_k_minus_1(n_stages, workers, fail_stage, fail_at,
+                                                                 batch) -> None:
+    """Nothing finished before a fault is lost: the sink gets exactly 0..K-1, in order."""
+    fail_stage %= n_stages + 1  # n_stages means the sink itself fails
+
+    def make(k):
+        def fn(x):
+            if k == fail_stage and x == fail_at:
+                raise ZeroDivisionError(f"boom at {x}")
+            time.sleep(0.0005 * (x % 3))  # workers finish out of order
+            return x
+        return fn
+
+    def batched(fn):
+        return lambda xs: [fn(x) for x in xs]
+
+    sink = Collect()
+    stages = [Stage(f"s{k}", batched(make(k)) if batch > 1 else make(k), workers=workers, queue_size=2,
+                    batch_size=batch) for k in range(n_stages)]
+    fail_sink = make(n_stages)
+    stages.append(Stage("sink", lambda x: sink(fail_sink(x))))
+    t0 = time.monotonic()
+    with pytest.raises(StageError) as info:
+        Pipeline(range(100), stages).run()
+    assert time.monotonic() - t0 < 2.0
+    assert info.value.stage == (f"s{fail_stage}" if fail_stage < n_stages else "sink")
+    k = info.value.index  # a failed micro-batch is reported at its first item
+    assert k == fail_at if batch == 1 or fail_stage == n_stages else fail_at - batch < k <= fail_at
+    assert sink.items == list(range(k))
+
+
+def test_source_failure_drains_every_captured_item() -> None:
+    def source():
+        yield from range(30)
+        raise OSError("decode error")
+
+    sink = Collect()
+    with pytest.raises(StageError, match="decode error") as info:
+        Pipeline(source(), [Stage("a", sleeper(lambda x: 0.001), workers=3, queue_size=4),
+                            Stage("sink", sink)]).run()
+    assert info.value.index == 30 and sink.items == list(range(30))
+
+
+def test_a_slow_drain_is_cut_short_at_the_deadline() -> None:
+    def boom(x):
+        if x == 20:
+            raise RuntimeError("model failed")
+        return x
+
+    sink = Collect()
+    p = Pipeline(range(100), [Stage("infer", boom, queue_size=30), Stage("slow", sleeper(lambda x: 0.05),
+                              queue_size=30), Stage("out", sink)], drain_on_error_s=0.3)
+    t0 = time.monotonic()
+    with pytest.raises(StageError, match="model failed"):
+        p.run()
+    assert time.monotonic() - t0 < 0.3 + 0.5
+    assert 0 < len(sink.items) < 20 and sink.items == list(range(len(sink.items)))
+
+
 def test_source_failure_is_reported_as_the_source_stage() -> None:
     def source():
         yield 0
