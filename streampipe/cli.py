@@ -209,8 +209,15 @@ def cmd_run(args: argparse.Namespace, signals: SignalState) -> int:
 
 
 def _print_error(message: str, error: BaseException | None, verbose: bool) -> None:
+    """The one-line error; with ``--verbose``, first the ONE traceback that matters.
+
+    A stage failure arrives as the engine's ``StageError`` wrapping the original exception; its own
+    frames (``Pipeline.run`` re-raising in the main thread) say nothing, so only the original is
+    printed, from the worker thread where it was raised.
+    """
     if verbose and error is not None:
-        traceback.print_exception(type(error), error, error.__traceback__, file=sys.stderr)
+        cause = error.__cause__ if getattr(error, "stage", None) is not None and error.__cause__ else error
+        traceback.print_exception(type(cause), cause, cause.__traceback__, file=sys.stderr)
     print(f"streampipe: error: {message}", file=sys.stderr)
 
 
