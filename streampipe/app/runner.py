@@ -149,6 +149,12 @@ def make_stages(options: RunOptions, model: Any, source: Any, plan: StepPlan) ->
     live = source.info.is_live if options.live is None else options.live
     policy = options.policy or source.default_policy
     size = options.queue_size or (LIVE_QUEUE_SIZE if live else FILE_QUEUE_SIZE)
+    if live and policy == "block":
+        log.warning(
+            "policy 'block' on live source %s: when the model is slower than the camera, the camera "
+            "drops frames and each shown frame is a few queue slots old (latency bounded, not minimal); "
+            "'drop-oldest' keeps it at about one service time", source.info.uri,
+        )
     stages = []
     for step in build_steps(model, plan):
         at_door = step.name in ("preprocess", "infer")
