@@ -29,21 +29,32 @@ EXAMPLES_RUN = """examples:
 
 
 class SignalState:
-    """Turns SIGINT/SIGTERM into a prompt pipeline stop and remembers which signal it was."""
+    """Turns SIGINT/SIGTERM into a prompt pipeline stop and remembers which signal it was.
+
+    Before a pipeline runs (model loading, source opening) a signal raises ``KeyboardInterrupt``
+    to abandon the start-up; while it runs, it stops the pipeline (a second signal raises); once it
+    has run, the signal is only recorded: the outputs are final and the report must still be
+    written, so nothing is interrupted, but the exit code still says 130/143.
+    """
 
     def __init__(self) -> None:
         self.signum: int | None = None
         self.pipeline: Any = None
+        self.finishing = False
 
     def set_pipeline(self, pipeline: Any) -> None:
+        if pipeline is None and self.pipeline is not None:
+            self.finishing = True
         self.pipeline = pipeline
+        if pipeline is not None and self.signum is not None:  # signalled between two batch jobs
+            pipeline.stop(interrupted=True)
 
     def handle(self, signum: int, _frame: Any) -> None:
         first = self.signum is None
         self.signum = signum
         if self.pipeline is not None and first:
             self.pipeline.stop(interrupted=True)
-        else:
+        elif not self.finishing:
             raise KeyboardInterrupt
 
     def install(self) -> None:
@@ -205,6 +216,8 @@ def cmd_run(args: argparse.Namespace, signals: SignalState) -> int:
                      t_origin=args.t_origin)
     if result.status != "ok":
         _print_error(result.report.get("error") or result.status, result.error, args.verbose)
+    if result.exit_code == 0 and signals.signum:  # the signal came after the report was written
+        return 128 + signals.signum
     return result.exit_code
 
 

@@ -226,6 +226,20 @@ def describe_error(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
+def failure_details(error: BaseException | None, options: RunOptions) -> dict[str, Any] | None:
+    """Where a failure happened, for scripts: stage, frame, exception type, and the output file
+    when an output failed (the encoder writes ``--output``; other sinks are tagged by ``Fanout``)."""
+    if error is None:
+        return None
+    stage = getattr(error, "stage", None)
+    cause = error.__cause__ if stage is not None and error.__cause__ is not None else error
+    output = getattr(cause, "output", None)
+    if output is None and stage == "encode":
+        output = options.output
+    return {"stage": stage, "frame": getattr(error, "index", None), "type": type(cause).__name__,
+            "output": output}
+
+
 def run_job(
     options: RunOptions,
     *,
@@ -306,6 +320,9 @@ def run_job(
         snapshot = pipeline.snapshot()
         if status == "ok" and snapshot.status == "interrupted":
             status = "interrupted"
+    if status == "ok" and interrupted():
+        # A signal just after the end of the stream (outputs already final): still say so.
+        status, error, exit_code = "interrupted", "interrupted by signal", 128 + (interrupted() or 2)
     source_stats = source.stats() if source is not None and hasattr(source, "stats") else {}
     encoder = report_sinks[0] if report_sinks else None
     written = getattr(encoder, "frames_written", None) if encoder is not None else None
@@ -321,6 +338,7 @@ def run_job(
         wall_s=time.perf_counter() - t_start,
         outputs={k: v for k, v in (("video", options.output), ("jsonl", options.jsonl)) if v},
     )
+    report["failure"] = failure_details(failure, options)
     if counters.t_first is not None:
         timings["first_frame_s"] = round(counters.t_first - t_start, 4)
     report["startup"] = timings

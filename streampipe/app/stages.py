@@ -113,7 +113,12 @@ class Fanout:
 
     def process(self, frame: Frame) -> Frame:
         for sink in self.sinks:
-            sink.process(frame)
+            try:
+                sink.process(frame)
+            except Exception as exc:
+                # Several sinks share this stage: name the one that failed (``output`` in the report).
+                exc.output = str(getattr(sink, "path", None) or type(sink).__name__)  # type: ignore[attr-defined]
+                raise
         if self.on_frame is not None:
             self.on_frame(frame)
         return frame

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from streampipe.errors import OutputError
@@ -11,7 +12,7 @@ from streampipe.errors import OutputError
 def open_output_check(path: str | os.PathLike[str]) -> Path:
     """Check that ``path`` can be created or overwritten; raise ``OutputError`` (exit 2) if not.
 
-    Checks only, creates nothing: the directory must exist (we do not guess whether the user
+    Checks only, leaves nothing behind: the directory must exist (we do not guess whether the user
     meant to create it), be a directory and be writable, and ``path`` must not be a directory.
     """
     p = Path(path)
@@ -26,4 +27,20 @@ def open_output_check(path: str | os.PathLike[str]) -> Path:
         raise OutputError(f"{p}: output directory {parent} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
         raise OutputError(f"{p}: output file exists and is not writable")
+    _probe_create(p, parent)
     return p
+
+
+def _probe_create(p: Path, parent: Path) -> None:
+    """Create and remove a hidden empty file next to ``p``: the only honest test of writability.
+
+    ``os.access`` answers from permission bits, and root passes those everywhere, also where no
+    file can be created (``/proc``, a read-only bind mount), so the job failed only when the sink
+    first wrote, after the model had loaded. The probe is removed at once; nothing is left behind.
+    """
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".streampipe-probe-", dir=parent)
+    except OSError as e:
+        raise OutputError(f"{p}: cannot create files in {parent} ({e.strerror})") from None
+    os.close(fd)
+    os.unlink(probe)
