@@ -200,10 +200,12 @@ def cmd_models(args: argparse.Namespace) -> int:
     from .inference import catalog
 
     if args.models_command == "list":
+        print(f"{'name':<20}{'decoder':<12}{'here?':<7}description")
         for entry in catalog.list_models():
             d = catalog.describe(entry.name)
-            default = " (default)" if entry.name == catalog.default_name() else ""
-            print(f"{entry.name:<20}{d.get('decoder', ''):<12}{d.get('source', '')}{default}")
+            default = " (default)" if d.get("default") else ""
+            here = "yes" if d.get("available") or d.get("package") else "no"
+            print(f"{entry.name:<20}{d.get('decoder', ''):<12}{here:<7}{d.get('description', '')}{default}")
         return 0
     print(json.dumps(catalog.describe(args.name), indent=2, default=str))
     return 0
