@@ -1,9 +1,7 @@
 #!/usr/bin/env python3
 """Thin entry point: ``python run_stream.py run --source ...`` (same as the ``streampipe`` command)."""
 
-import sys
-
-from streampipe.cli import main
+from streampipe.cli import entry
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -265,8 +265,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + (signals.signum or signal.SIGINT)
 
 
-__all__ = ["StartupError", "build_parser", "main"]
+def entry() -> None:
+    """Process entry point (``run_stream.py``, the ``streampipe`` script): ``main()``, then exit.
+
+    When the job is over, outputs and report are final. A live source's reader thread may still be
+    stuck in a native read that cannot be aborted (OpenCV on a stalled stream returns only at its
+    read timeout, which may be long); a normal interpreter exit would wait for it, so Ctrl+C on a
+    stalled camera would hang. In that case only, flush and leave with ``os._exit``.
+    """
+    import os
+    import threading
+
+    code = main()
+    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if stuck:
+        logging.getLogger("streampipe").debug("exiting past threads stuck in native reads: %s",
+                                              [t.name for t in stuck])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+__all__ = ["StartupError", "build_parser", "entry", "main"]
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

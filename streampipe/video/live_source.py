@@ -50,7 +50,9 @@ from streampipe.video.source import ReconnectPolicy, Source, SourceInfo
 
 log = logging.getLogger("streampipe.video")
 
-JOIN_TIMEOUT = 2.0
+# How long close() waits for a reader stuck in a native read (OpenCV cannot abort one); short, so a
+# stop (Ctrl+C on a stalled stream) stays within the pipeline's 2 s shutdown bound.
+JOIN_TIMEOUT = 1.0
 NETWORK_GRACE = 1.0
 
 
