@@ -149,7 +149,9 @@ def session_options(cfg: SessionConfig) -> ort.SessionOptions:
     so.intra_op_num_threads = threads
     so.inter_op_num_threads = 1
     so.add_session_config_entry("session.intra_op.allow_spinning", "1" if cfg.allow_spinning else "0")
-    so.log_severity_level = 3  # errors only: ORT's warnings are not actionable for users
+    # Fatal only: ORT's warnings are not actionable for users, and its errors reach us as exceptions
+    # that the CLI reports as one line; ORT's own "[E:onnxruntime...]" echo would be a second one.
+    so.log_severity_level = 4
     return so
 
 
