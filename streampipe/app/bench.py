@@ -1,11 +1,14 @@
 """``streampipe bench``: where the time goes, measured three ways in one run.
 
-1. **Standalone**: each step alone, single-threaded, on the same in-memory frames (decode is
-   timed while reading them). Gives the per-frame cost of every step and the machine limit
-   ``cores / sum(per-frame seconds)``: what perfect overlap on every core would reach.
+1. **Standalone**: each step alone, called from one thread, on the same in-memory frames (decode
+   is timed while reading them). Gives the per-frame cost of every step (wall and CPU seconds)
+   and the machine limit ``cores / sum(per-frame CPU seconds)``: what perfect overlap on every
+   core would reach. CPU rather than wall time, because a library may use threads of its own
+   (libx264 does) and that work needs the same cores inside the pipeline.
 2. **Sequential**: one plain loop doing identical work (decode, then the very same step
    objects one after another) -- the baseline a user would write first.
-3. **Pipeline**: the same steps as engine stages with threads and bounded channels.
+3. **Pipeline**: the same steps as engine stages with threads and bounded channels. The
+   bottleneck is the stage whose workers were busiest.
 
 Ratios (speedup = pipeline / sequential, efficiency = pipeline / limit) are what to compare
 across machines; absolute FPS on a shared machine is noise.
@@ -18,6 +21,7 @@ import json
 import os
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +52,27 @@ def _clone(options: Any, **changes: Any) -> Any:
     return replace(options, **changes)
 
 
-def _standalone(steps: list[Step], frames: list[Any]) -> dict[str, float]:
-    """Seconds per frame of each step run alone (its input: the previous step's outputs)."""
-    per_frame: dict[str, float] = {}
+@dataclass
+class Cost:
+    """Per-frame cost of one step run alone: wall seconds and CPU seconds (all threads)."""
+
+    wall: float
+    cpu: float
+
+
+def _standalone(steps: list[Step], frames: list[Any]) -> dict[str, Cost]:
+    """Per-frame cost of each step run alone (its input: the previous step's outputs).
+
+    CPU time is process-wide, so work a library does on its own threads (x264's encoder
+    threads, ORT's pool) is counted: that is the work the cores must do in the pipeline too.
+    """
+    costs: dict[str, Cost] = {}
     items = frames
     for step in steps:
         worker = step.make()
         if hasattr(worker, "open"):
             worker.open()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if step.batch_size > 1:
             out = []
             for i in range(0, len(items), step.batch_size):
@@ -65,9 +81,10 @@ def _standalone(steps: list[Step], frames: list[Any]) -> dict[str, float]:
             out = [worker.process(f) for f in items]
         if hasattr(worker, "close"):
             worker.close()
-        per_frame[step.name] = (time.perf_counter() - t0) / max(1, len(items))
+        n = max(1, len(items))
+        costs[step.name] = Cost((time.perf_counter() - t0) / n, (time.process_time() - c0) / n)
         items = out
-    return per_frame
+    return costs
 
 
 def _sequential(steps: list[Step], source: Any) -> tuple[int, float]:
@@ -110,9 +127,9 @@ def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
     model = model if model is not None else load_model_for(options)
 
     source = LimitedSource(open_source_for(options), frames)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cached = list(source)
-    decode_s = (time.perf_counter() - t0) / max(1, len(cached))
+    decode = Cost((time.perf_counter() - t0) / max(1, len(cached)), (time.process_time() - c0) / max(1, len(cached)))
     source.close()
     if not cached:
         raise StartupError(f"{options.source}: the source gave no frames to measure")
@@ -123,7 +140,7 @@ def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="streampipe-bench-") as tmp:
         work = Path(tmp)
         steps = _steps(options, model, source, work, "standalone")
-        per_frame = {"source": decode_s, **_standalone(steps, cached)}
+        per_frame = {"source": decode, **_standalone(steps, cached)}
         cached.clear()  # free the memory before the other runs
 
         seq_src = LimitedSource(open_source_for(options), n)
@@ -136,18 +153,21 @@ def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
         pipe_s = time.perf_counter() - t0
 
     cores = _cores()
-    limit = cores / sum(per_frame.values())
+    # The machine limit: every core busy, no overhead. CPU seconds, not wall: a stage whose library
+    # runs threads of its own (x264) costs all of their time, not its shorter wall time.
+    limit = cores / sum(c.cpu for c in per_frame.values())
     pipeline_fps = snap.processed / pipe_s
     sequential_fps = seq_n / seq_s
     by_name = {s.name: s for s in snap.stages}
     rows = []
-    for name, sec in per_frame.items():
+    for name, cost in per_frame.items():
         s = by_name.get(name)
         rows.append({
             "name": name,
             "workers": s.workers if s else 1,
-            "standalone_ms": round(sec * 1e3, 3),
-            "standalone_fps": round(1.0 / sec, 2) if sec > 0 else None,
+            "standalone_ms": round(cost.wall * 1e3, 3),
+            "standalone_cpu_ms": round(cost.cpu * 1e3, 3),
+            "standalone_fps": round(1.0 / cost.wall, 2) if cost.wall > 0 else None,
             "pipeline_fps": round(s.items_out / pipe_s, 2) if s else None,
             "pipeline_busy": s.busy if s else None,
             "pipeline_service_ms_p50": s.service_ms["p50"] if s else None,
@@ -164,7 +184,7 @@ def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
         "limit_fps": round(limit, 2),
         "efficiency": round(pipeline_fps / limit, 3),
         "latency_ms": snap.latency_ms,
-        "bottleneck": max(rows, key=lambda r: r["standalone_ms"] / r["workers"])["name"],
+        "bottleneck": max(rows, key=lambda r: r["pipeline_busy"] or 0.0)["name"],
     }
 
 
@@ -176,13 +196,14 @@ def _plan_for(options: Any, model: Any, source: Any, work: Path) -> Any:
 
 
 def format_bench(r: dict[str, Any]) -> str:
-    head = f"{'stage':<12}{'workers':>8}{'alone ms':>10}{'alone fps':>11}{'in pipe fps':>12}{'busy':>7}"
+    head = f"{'stage':<12}{'workers':>8}{'alone ms':>10}{'cpu ms':>8}{'alone fps':>11}{'in pipe fps':>12}{'busy':>7}"
     lines = [f"bench: {r['frames']} frames of {r['source']} with {r['model'].get('name')} on {r['cores']} cores",
              head, "-" * len(head)]
     for s in r["stages"]:
         mark = "  <- bottleneck" if s["name"] == r["bottleneck"] else ""
         busy = f"{s['pipeline_busy'] * 100:>6.0f}%" if s["pipeline_busy"] is not None else f"{'':>7}"
-        lines.append(f"{s['name']:<12}{s['workers']:>8}{s['standalone_ms']:>10.2f}{s['standalone_fps']:>11.1f}"
+        lines.append(f"{s['name']:<12}{s['workers']:>8}{s['standalone_ms']:>10.2f}{s['standalone_cpu_ms']:>8.2f}"
+                     f"{s['standalone_fps']:>11.1f}"
                      f"{s['pipeline_fps']:>12.1f}{busy}{mark}")
     lines.append(
         f"pipeline {r['pipeline_fps']:.1f} FPS | sequential {r['sequential_fps']:.1f} FPS | speedup "
