@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import signal
 import sys
 import time
@@ -70,11 +71,44 @@ def _size(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 640x480, got {text!r}") from None
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def _int_range(lo: int, hi: int | None = None):
+    """argparse type: an int in [lo, hi]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < lo or (hi is not None and value > hi):
+            span = f">= {lo}" if hi is None else f"between {lo} and {hi}"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
+        return value
+
+    return parse
+
+
+def _seconds(minimum: float, *, inclusive: bool = False):
+    """argparse type: a float above ``minimum`` (or equal to it when ``inclusive``)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if math.isnan(value) or value < minimum or (value == minimum and not inclusive):
+            raise argparse.ArgumentTypeError(f"must be {'>=' if inclusive else '>'} {minimum:g}, got {text}")
+        return value
+
+    return parse
+
+
+def _nonempty(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+_positive = _int_range(1)
 
 
 def _fraction(text: str) -> float:
@@ -86,7 +120,7 @@ def _fraction(text: str) -> float:
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
-    g.add_argument("--model", help="catalog name (see `models list`) or path to an .onnx file (default: centerface)")
+    g.add_argument("--model", type=_nonempty, help="catalog name (see `models list`) or path to an .onnx file (default: centerface)")
     g.add_argument("--decoder", help="output decoder when it cannot be recognised: yolox, yolov5, yolov8, "
                    "ultraface, yunet, centerface, classify")
     g.add_argument("--device", default="cpu", help="execution provider: cpu, cuda, tensorrt, openvino, ... (default: cpu)")
@@ -97,7 +131,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="keep only these labels, e.g. person,car")
     g.add_argument("--input-size", type=_size, help="network input WxH for dynamic-size models")
     g.add_argument("--batch", type=_positive, default=1, help="micro-batch size for inference (default: 1)")
-    g.add_argument("--batch-wait-ms", type=float, default=5.0, help="max wait to fill a batch (default: 5)")
+    g.add_argument("--batch-wait-ms", type=_seconds(0, inclusive=True), default=5.0, help="max wait to fill a batch (default: 5)")
     g.add_argument("--infer-workers", type=_positive, help="parallel inference threads (default: 2 on CPU)")
     g.add_argument("--intra-op-threads", type=_positive, help="ONNX Runtime threads per run (default: sized "
                    "from the cores and the other busy stages)")
@@ -109,21 +143,22 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
                    help="backpressure at the capture and inference edges (default: drop-oldest for live "
                    "sources, block for files)")
     g.add_argument("--queue-size", type=_positive, help="frames per channel (default: 1 live, 8 files)")
-    g.add_argument("--workers", type=_positive, default=2, help="post-process/render threads (default: 2)")
-    g.add_argument("--blur", action="store_true", help="anonymise: blur every detected region (face models)")
-    g.add_argument("--pixelate", action="store_true", help="anonymise: pixelate every detected region")
+    g.add_argument("--workers", type=_int_range(1, 64), default=2, help="post-process/render threads (default: 2)")
+    anon = g.add_mutually_exclusive_group()
+    anon.add_argument("--blur", action="store_true", help="anonymise: blur every detected region (face models)")
+    anon.add_argument("--pixelate", action="store_true", help="anonymise: pixelate every detected region")
     g.add_argument("--no-overlay", dest="overlay", action="store_false", help="no FPS/latency text on frames")
     g.add_argument("--codec", default="h264", choices=["h264", "mp4v", "mjpg"],
                    help="output video codec (default: h264 via PyAV)")
-    g.add_argument("--max-frames", type=int, help="stop after this many frames (output stays complete)")
+    g.add_argument("--max-frames", type=_positive, help="stop after this many frames (output stays complete)")
     live = g.add_mutually_exclusive_group()
     live.add_argument("--live", dest="live", action="store_true", default=None,
                       help="treat the source as live (drop stale frames)")
     live.add_argument("--no-live", dest="live", action="store_false", help="treat the source as a file (lossless)")
-    g.add_argument("--open-timeout", type=float, default=10.0, help="seconds to open a source (default: 10)")
-    g.add_argument("--read-timeout", type=float, default=5.0, help="seconds without a new frame before a live "
+    g.add_argument("--open-timeout", type=_seconds(0), default=10.0, help="seconds to open a source (default: 10)")
+    g.add_argument("--read-timeout", type=_seconds(0), default=5.0, help="seconds without a new frame before a live "
                    "source counts as lost (default: 5)")
-    g.add_argument("--reconnect-attempts", type=int, default=5, help="network source retries (default: 5)")
+    g.add_argument("--reconnect-attempts", type=_int_range(0), default=5, help="network source retries (default: 5)")
     g.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar or table")
 
 
@@ -132,9 +167,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="streampipe", description="Real-time video inference pipeline.",
                                      epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and print tracebacks")
+    # -v also works after the subcommand; SUPPRESS keeps a subparser from resetting the top-level value.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log details and print tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{run,batch,bench,models}")
 
-    run = sub.add_parser("run", help="run a model on one source", epilog=EXAMPLES_RUN,
+    run = sub.add_parser("run", parents=[common], help="run a model on one source", epilog=EXAMPLES_RUN,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--source", required=True, help="file, folder/glob of images, webcam index, /dev/videoN, "
                      "rtsp:// http:// tcp:// udp:// URL, or synthetic:WxH@FPS[:COUNT]")
@@ -143,11 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     out.add_argument("--jsonl", help="detections, one JSON line per frame")
     out.add_argument("--report", help="JSON report, written on every exit path")
     out.add_argument("--display", action="store_true", help="show a window (q or Esc stops)")
-    out.add_argument("--preview", type=int, metavar="PORT", help="serve an MJPEG preview on 127.0.0.1:PORT")
+    out.add_argument("--preview", type=_int_range(0, 65535), metavar="PORT",
+                     help="serve an MJPEG preview on 127.0.0.1:PORT (0 picks a free port and logs it)")
     add_model_options(run)
     add_pipeline_options(run)
 
-    batch = sub.add_parser("batch", help="process many video files, one output set per input",
+    batch = sub.add_parser("batch", parents=[common], help="process many video files, one output set per input",
                            epilog="example:\n  streampipe batch videos/*.mp4 --out-dir out/ --model yolox-nano",
                            formatter_class=argparse.RawDescriptionHelpFormatter)
     batch.add_argument("inputs", nargs="+", help="video files, folders of videos, or globs")
@@ -156,10 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(batch)
     add_pipeline_options(batch)
 
-    bench = sub.add_parser("bench", help="measure FPS per stage: pipeline vs sequential loop vs each stage alone",
+    bench = sub.add_parser("bench", parents=[common], help="measure FPS per stage: pipeline vs sequential loop vs each stage alone",
                            epilog="example:\n  streampipe bench --source vtest.avi --model yolox-nano --frames 400 "
                            "--json bench.json", formatter_class=argparse.RawDescriptionHelpFormatter)
-    bench.add_argument("--source", required=True)
+    bench.add_argument("--source", required=True, help="what to measure on (any source; a file is best)")
     bench.add_argument("--frames", type=_positive, default=300, help="frames to measure (default: 300)")
     bench.add_argument("--json", help="write the measurements as JSON")
     bench.add_argument("--no-output", dest="write_video", action="store_false",
@@ -167,8 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_model_options(bench)
     add_pipeline_options(bench)
 
-    models = sub.add_parser("models", help="list or describe catalog models", formatter_class=fmt)
-    msub = models.add_subparsers(dest="models_command", required=True)
+    models = sub.add_parser("models", parents=[common], help="list or describe catalog models", formatter_class=fmt)
+    msub = models.add_subparsers(dest="models_command", required=True, metavar="{list,info}")
     msub.add_parser("list", help="catalog names, decoders and where each file comes from")
     info = msub.add_parser("info", help="details of one model")
     info.add_argument("name")

@@ -2,8 +2,9 @@
 
 The model is loaded once and shared by every job (ORT sessions are thread-safe and reusable);
 inputs run one after another, each on the full pipeline, so one file uses every core. A bad input
-is reported and skipped; the exit code is 0 only when every input succeeded, else that of the
-first failure (2 when inputs were unusable, 1 when something broke while running).
+is reported and skipped; the exit code is 0 only when every input succeeded, else the exit code
+of the first input that failed (2: it was unusable, 1: it broke while running, 130/143: a
+signal stopped the batch; inputs not started then are listed as "not run").
 """
 
 from __future__ import annotations
@@ -46,30 +47,56 @@ def unique_stem(path: str, used: set[str]) -> str:
     return name
 
 
+def plan_outputs(inputs: list[str], out_dir: Path, video: bool) -> list[tuple[str, dict[str, str | None]]]:
+    """(input, {output, jsonl, report}) per input; refuses any output that would overwrite an input.
+
+    ``batch videos/ --out-dir videos/`` would otherwise encode ``clip.mp4`` over itself while
+    reading it; that is refused before any work starts.
+    """
+    used: set[str] = set()
+    planned = []
+    for path in inputs:
+        stem = unique_stem(path, used)
+        planned.append((path, {
+            "output": str(out_dir / f"{stem}.mp4") if video else None,
+            "jsonl": str(out_dir / f"{stem}.jsonl"),
+            "report": str(out_dir / f"{stem}.report.json"),
+        }))
+    sources = {os.path.realpath(p) for p in inputs if os.path.isfile(p)}
+    for _, outs in planned:
+        for target in outs.values():
+            if target and os.path.realpath(target) in sources:
+                raise _output_error(f"{target}: would overwrite an input; choose another --out-dir")
+    return planned
+
+
 def run_batch(args: argparse.Namespace, signals: Any) -> int:
     from ..cli import options_from_args
     from .runner import load_model_for, run_job
 
     out_dir = Path(args.out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise _output_error(f"{out_dir}: --out-dir is not a directory")
     if not out_dir.is_dir():
         try:
             out_dir.mkdir(parents=True)
         except OSError as exc:
-            raise _output_error(f"cannot create output directory {out_dir}: {exc.strerror}") from exc
+            raise _output_error(f"{out_dir}: cannot create output directory ({exc.strerror})") from exc
     inputs = expand_inputs(args.inputs)
     if not inputs:
         raise _output_error(f"no inputs matched: {' '.join(args.inputs)}")
+    planned = plan_outputs(inputs, out_dir, args.video)
     model = load_model_for(options_from_args(args, source=inputs[0]))
-    used: set[str] = set()
-    results = []
+    results: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     first_failure = 0
-    for path in inputs:
-        stem = unique_stem(path, used)
+    for path, outs in planned:
+        if signals.signum is not None:
+            results.append({"input": path, "status": "not run", "exit_code": None, "error": "batch interrupted",
+                            "frames": None, "fps": None, "detections_total": None, "report": None})
+            continue
         options = options_from_args(args, source=path)
-        options.output = str(out_dir / f"{stem}.mp4") if args.video else None
-        options.jsonl = str(out_dir / f"{stem}.jsonl")
-        options.report = str(out_dir / f"{stem}.report.json")
+        options.output, options.jsonl, options.report = outs["output"], outs["jsonl"], outs["report"]
         print(f"[{len(results) + 1}/{len(inputs)}] {path}", file=sys.stderr)
         result = run_job(options, model=model, on_pipeline=signals.set_pipeline,
                          interrupted=lambda: signals.signum)
@@ -78,15 +105,16 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
                         "error": rep["error"], "frames": rep["frames"], "fps": rep["fps"],
                         "detections_total": rep["detections_total"], "report": options.report})
         if result.status != "ok":
-            print(f"streampipe: error: {path}: {rep['error']}", file=sys.stderr)
+            error = rep["error"] or result.status
+            print(f"streampipe: error: {error if path in error else f'{path}: {error}'}", file=sys.stderr)
             first_failure = first_failure or result.exit_code
-        if result.status == "interrupted":
-            break
+    ran = [r for r in results if r["frames"] is not None]
     aggregate = {
         "inputs": len(inputs),
         "succeeded": sum(r["status"] == "ok" for r in results),
-        "failed": sum(r["status"] != "ok" for r in results),
-        "frames_processed": sum(r["frames"]["processed"] for r in results),
+        "failed": sum(r["status"] not in ("ok", "not run") for r in results),
+        "not_run": sum(r["status"] == "not run" for r in results),
+        "frames_processed": sum(r["frames"]["processed"] for r in ran),
         "wall_s": round(time.perf_counter() - t0, 3),
         "model": model.info(),
         "results": results,

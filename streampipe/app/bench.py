@@ -17,7 +17,6 @@ across machines; absolute FPS on a shared machine is noise.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 import time
@@ -27,6 +26,7 @@ from typing import Any
 
 from ..engine import Pipeline
 from ..errors import StartupError
+from .report import write_json
 from .runner import Counters, build_plan, load_model_for, make_stages, open_source_for
 from .sources import LimitedSource
 from .stages import Step, build_steps
@@ -110,10 +110,14 @@ def run_bench(args: argparse.Namespace) -> int:
 
     options = options_from_args(args)
     options.output = "bench.mp4" if args.write_video else None
+    if args.json:
+        from ..video import open_output_check
+
+        open_output_check(args.json)  # fail before minutes of measuring, not after
     result = measure(options, args.frames)
     print(format_bench(result))
     if args.json:
-        Path(args.json).write_text(json.dumps(result, indent=2, default=str) + "\n")
+        write_json(args.json, result)
     return 0
 
 

@@ -83,8 +83,12 @@ def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
     """Write atomically (temp file + rename) so a reader never sees half a report."""
     target = Path(path)
     tmp = target.with_name(target.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
-    os.replace(tmp, target)
+    try:
+        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        os.replace(tmp, target)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def format_table(report: dict[str, Any]) -> str:

@@ -13,6 +13,8 @@ Start-up order, and why:
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -228,14 +230,12 @@ def describe_error(error: BaseException) -> str:
 
 def failure_details(error: BaseException | None, options: RunOptions) -> dict[str, Any] | None:
     """Where a failure happened, for scripts: stage, frame, exception type, and the output file
-    when an output failed (the encoder writes ``--output``; other sinks are tagged by ``Fanout``)."""
+    when an output failed (``Fanout`` tags the exception with the failing sink's path)."""
     if error is None:
         return None
     stage = getattr(error, "stage", None)
     cause = error.__cause__ if stage is not None and error.__cause__ is not None else error
     output = getattr(cause, "output", None)
-    if output is None and stage == "encode":
-        output = options.output
     return {"stage": stage, "frame": getattr(error, "index", None), "type": type(cause).__name__,
             "output": output}
 
@@ -254,8 +254,6 @@ def run_job(
     ``on_pipeline`` is told about the pipeline while it runs (signal handlers stop it);
     ``interrupted()`` returns the signal number that stopped it, if any.
     """
-    from ..video import open_output_check
-
     t_start = time.perf_counter() if t_origin is None else t_origin
     timings: dict[str, float] = {}
     source = None
@@ -265,10 +263,14 @@ def run_job(
     status, error, exit_code = "ok", None, 0
     snapshot = None
     progress: Progress | None = None
+    report_path = options.report
     try:
-        for path in (options.output, options.jsonl, options.report):
-            if path:
-                open_output_check(path)
+        try:
+            check_outputs(options)
+        except StreampipeError:
+            if report_path and _same_or_unwritable(report_path, options):
+                report_path = None  # the report itself is the problem: do not try to write it
+            raise
         model, source = open_model_and_source(options, model, timings)
         if options.max_frames is not None:
             source = LimitedSource(source, options.max_frames)
@@ -276,6 +278,10 @@ def run_job(
         plan, report_sinks = build_plan(options, model, source, counters, progress.overlay_text)
         stages = make_stages(options, model, source, plan)
         pipeline = Pipeline(source, stages, created_at=lambda f: f.t_capture, name="streampipe")
+        if hasattr(model, "cancel"):
+            # A stop must not wait for a long ONNX Runtime run (seconds per frame on big inputs).
+            model.reset_cancel()
+            pipeline.add_stop_hook(model.cancel)
         progress.attach(pipeline)
         display = None
         if options.display:
@@ -299,12 +305,12 @@ def run_job(
                 display.close()
         if snapshot.status == "interrupted" or interrupted():
             status, exit_code = "interrupted", 128 + (interrupted() or 2)
-            error = "interrupted by signal"
+            error = _interrupted_text(interrupted())
     except StageError as exc:
         status, error, exit_code = "error", describe_error(exc), exit_code_for(exc)
         failure: BaseException | None = exc
     except KeyboardInterrupt:
-        status, error, exit_code = "interrupted", "interrupted", 128 + (interrupted() or 2)
+        status, error, exit_code = "interrupted", _interrupted_text(interrupted()), 128 + (interrupted() or 2)
         failure = None
     except StreampipeError as exc:
         status, error, exit_code = "error", describe_error(exc), exc.exit_code
@@ -322,7 +328,7 @@ def run_job(
             status = "interrupted"
     if status == "ok" and interrupted():
         # A signal just after the end of the stream (outputs already final): still say so.
-        status, error, exit_code = "interrupted", "interrupted by signal", 128 + (interrupted() or 2)
+        status, error, exit_code = "interrupted", _interrupted_text(interrupted()), 128 + (interrupted() or 2)
     source_stats = source.stats() if source is not None and hasattr(source, "stats") else {}
     encoder = report_sinks[0] if report_sinks else None
     written = getattr(encoder, "frames_written", None) if encoder is not None else None
@@ -342,14 +348,64 @@ def run_job(
     if counters.t_first is not None:
         timings["first_frame_s"] = round(counters.t_first - t_start, 4)
     report["startup"] = timings
-    if options.report:
+    if report_path:
         try:
-            write_json(options.report, report)
+            write_json(report_path, report)
         except OSError as exc:
-            log.error("could not write report %s: %s", options.report, exc)
+            log.error("could not write report %s: %s", report_path, exc.strerror or exc)
     if snapshot is not None and options.progress:
         echo(format_table(report))
     return JobResult(report=report, status=status, exit_code=exit_code, error=failure)
+
+
+def _local_file(spec: str) -> str | None:
+    """The real path of a source that is an existing local file, else None."""
+    return os.path.realpath(spec) if os.path.isfile(spec) else None
+
+
+def check_outputs(options: RunOptions) -> None:
+    """Every output is writable, none is the source, no two are the same file (exit 2 at start-up).
+
+    Writing the annotated video over the input would destroy it while it is being read, and two
+    outputs on one path silently clobber each other; both are refused before any work is done.
+    """
+    from ..errors import OutputError
+    from ..video import open_output_check
+
+    source = _local_file(options.source)
+    seen: dict[str, str] = {}
+    for flag, path in (("--output", options.output), ("--jsonl", options.jsonl), ("--report", options.report)):
+        if not path:
+            continue
+        real = os.path.realpath(path)
+        if source is not None and real == source:
+            raise OutputError(f"{path}: {flag} is the source file; refusing to overwrite the input")
+        if real in seen:
+            raise OutputError(f"{path}: {seen[real]} and {flag} name the same file")
+        seen[real] = flag
+        open_output_check(path)
+
+
+def _same_or_unwritable(report: str, options: RunOptions) -> bool:
+    """Whether the report path is the reason ``check_outputs`` failed."""
+    from ..video import open_output_check
+
+    real = os.path.realpath(report)
+    others = [p for p in (options.output, options.jsonl) if p]
+    if real == _local_file(options.source) or any(os.path.realpath(p) == real for p in others):
+        return True
+    try:
+        open_output_check(report)
+    except StreampipeError:
+        return True
+    return False
+
+
+def _interrupted_text(signum: int | None) -> str:
+    try:
+        return f"interrupted by {signal.Signals(signum or signal.SIGINT).name}"
+    except ValueError:
+        return f"interrupted by signal {signum}"
 
 
 class _PublishOnly:

@@ -1,7 +1,8 @@
 """The per-frame steps of a job, defined once and used two ways.
 
 ``build_steps`` returns an ordered list of ``Step``: preprocess -> infer -> postprocess -> render
--> encode -> sink. The pipeline runs each step as a ``Stage`` (with threads, channels, metrics);
+-> sink. The sink writes every output (video encoder first, then JSON Lines, preview, display) in
+one thread, so after any stop all outputs hold exactly the same frames. The pipeline runs each step as a ``Stage`` (with threads, channels, metrics);
 the benchmark's sequential loop calls the very same callables one after the other, so "pipeline
 vs sequential" compares identical work through identical code.
 
@@ -126,8 +127,11 @@ class Fanout:
     def close(self) -> None:
         first: BaseException | None = None
         for sink in reversed(self._opened):
+            closer = getattr(sink, "close", None)
+            if closer is None:
+                continue
             try:
-                sink.close()
+                closer()
             except BaseException as exc:  # noqa: BLE001 - finish closing the others first
                 first = first or exc
         self._opened.clear()
@@ -163,9 +167,7 @@ def build_steps(model: Any, plan: StepPlan) -> list[Step]:
     if plan.renderer is not None:
         renderer = plan.renderer
         steps.append(Step("render", lambda: FnWorker(renderer), workers=plan.post_workers))
-    if plan.encoder is not None:
-        encoder = plan.encoder
-        steps.append(Step("encode", lambda: encoder))
-    sinks, on_frame = plan.sinks, plan.on_frame
+    sinks = [plan.encoder, *plan.sinks] if plan.encoder is not None else list(plan.sinks)
+    on_frame = plan.on_frame
     steps.append(Step("sink", lambda: Fanout(sinks, on_frame)))
     return steps

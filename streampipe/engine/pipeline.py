@@ -92,6 +92,7 @@ class Pipeline:
         self._t_end: float | None = None
         self._interrupted = False
         self._ran = False
+        self._stop_hooks: list[Callable[[], object]] = []
 
     # -- control ----------------------------------------------------------------------------
     def stop(self, *, drain: bool = False, interrupted: bool = False) -> None:
@@ -113,10 +114,20 @@ class Pipeline:
             for r in self.reorderers:
                 if r is not None:
                     r.abort()
+            for hook in self._stop_hooks:
+                hook()
         if interrupt is not None:
             interrupt()
 
     _draining = False
+
+    def add_stop_hook(self, hook: Callable[[], object]) -> None:
+        """Call ``hook()`` on a hard stop, e.g. to cancel a long model run mid-item.
+
+        Hooks run in the thread that stops the pipeline, possibly a signal handler: they must
+        be quick and must not block.
+        """
+        self._stop_hooks.append(hook)
 
     def _fail(self, stage: str, index: int | None, exc: BaseException) -> None:
         """Record the first failure, then stop: drain items before ``index``, or stop hard."""

@@ -158,7 +158,7 @@ def test_video_sink_filling_the_disk_mid_run_fails_fast_and_keeps_the_other_outp
     res = run_cli(*args, timeout=60)
     assert res.returncode == 1 and time.monotonic() - t0 < 15
     report = load_report(tmp_path / "r.json")
-    assert report["failure"]["stage"] == "encode" and report["failure"]["output"] == str(tiny_disk / "o.mp4")
+    assert report["failure"]["stage"] == "sink" and report["failure"]["output"] == str(tiny_disk / "o.mp4")
     assert "No space left on device" in report["error"]
     n = report["frames"]["processed"]
     assert report["failure"]["frame"] is not None  # mid-run, not at finalize
