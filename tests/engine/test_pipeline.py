@@ -404,3 +404,15 @@ def test_bad_stage_configs_are_refused() -> None:
         Stage("x")
     with pytest.raises(ValueError, match="unique"):
         Pipeline([], [Stage("a", lambda x: x), Stage("a", lambda x: x)])
+
+
+def test_stop_hooks_run_on_a_hard_stop_only() -> None:
+    calls: list[str] = []
+    p = Pipeline(range(10), [Stage("sink", lambda x: x)])
+    p.add_stop_hook(lambda: calls.append("cancel"))
+    p.run()
+    assert calls == []  # a normal end is not a stop
+    p.stop(drain=True)
+    assert calls == []
+    p.stop()
+    assert calls == ["cancel"]
