@@ -133,8 +133,8 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--batch", type=_positive, default=1, help="micro-batch size for inference (default: 1)")
     g.add_argument("--batch-wait-ms", type=_seconds(0, inclusive=True), default=5.0, help="max wait to fill a batch (default: 5)")
     g.add_argument("--infer-workers", type=_positive, help="parallel inference threads (default: 2 on CPU)")
-    g.add_argument("--intra-op-threads", type=_positive, help="ONNX Runtime threads per run (default: sized "
-                   "from the cores and the other busy stages)")
+    g.add_argument("--intra-op-threads", type=_positive, help="ONNX Runtime threads per run (default: 1 with "
+                   "several inference workers, else the cores left by the other busy stages)")
 
 
 def add_pipeline_options(p: argparse.ArgumentParser) -> None:
