@@ -27,7 +27,14 @@ from typing import Any
 from ..engine import Pipeline
 from ..errors import StartupError
 from .report import write_json
-from .runner import Counters, build_plan, load_model_for, make_stages, open_source_for
+from .runner import (
+    Counters,
+    build_plan,
+    load_model_for,
+    make_stages,
+    one_thread_per_opencv_call,
+    open_source_for,
+)
 from .sources import LimitedSource
 from .stages import Step, build_steps
 
@@ -128,6 +135,7 @@ def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
     temporary directory; a JSONL file is always written.
     """
     options = _clone(options, progress=False, realtime=False)
+    one_thread_per_opencv_call()  # as run_job does: all three measurements see the same setting
     model = model if model is not None else load_model_for(options)
 
     source = LimitedSource(open_source_for(options), frames)
