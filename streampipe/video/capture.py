@@ -12,11 +12,28 @@ Contract that makes shutdown bounded:
   as soon as the backend allows. ``OpenCVBackend`` cannot abort a native read, so it defers the
   real ``cap.release()`` to the reading thread once that read returns: releasing a
   ``cv2.VideoCapture`` while another thread is inside ``read()`` is a use-after-free.
+
+Quiet native logging: a failed open or read is reported to the user as one line (``SourceOpenError``
+or ``CameraLostError``), so the libraries' own chatter must not reach stderr as well:
+
+* OpenCV's FFmpeg (its own copy, not PyAV's) logs ``[tcp @ 0x..] Connection refused``,
+  ``[video4linux2,v4l2 @ ..] Cannot open video device``, ``[http @ ..] Stream ends prematurely``.
+  OpenCV reads ``OPENCV_FFMPEG_LOGLEVEL`` once, when its FFmpeg backend is first used, so importing
+  this module sets it to ``-8`` (AV_LOG_QUIET) unless the user set it (or ``OPENCV_FFMPEG_DEBUG``) to
+  debug a stream. Child processes inherit it.
+* OpenCV's own log (``[ WARN:0@..] ... Stream timeout triggered``, backend probing) is set to silent
+  while any ``OpenCVBackend`` is open, from before its capture is created until the capture is
+  really released; the level is process-wide, so it is reference-counted and restored after the last.
+* PyAV (files) is left at its default, which drops every libav message: its opt-in Python log
+  callback would print libav errors next to ours and takes the GIL inside FFmpeg's threads.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import threading
+from collections.abc import Iterator
 from typing import Protocol
 
 import cv2
@@ -35,25 +52,61 @@ class CaptureBackend(Protocol):
     def release(self) -> None: ...
 
 
-def _quiet_opencv() -> int | None:
-    """Silence OpenCV's probing chatter (every backend it tries logs a WARN); returns old level."""
+AV_LOG_QUIET = "-8"
+
+
+def quiet_opencv_ffmpeg() -> None:
+    """Make OpenCV's FFmpeg silent (see the module docstring) unless the user asked for its logs."""
+    if "OPENCV_FFMPEG_DEBUG" not in os.environ:
+        os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", AV_LOG_QUIET)
+
+
+quiet_opencv_ffmpeg()  # before any capture or writer of this process initialises OpenCV's FFmpeg
+
+_quiet_lock = threading.Lock()
+_quiet_users = 0
+_saved_level: int | None = None
+
+
+def quiet_opencv_acquire() -> None:
+    """Silence OpenCV's own log until the matching :func:`quiet_opencv_release` (reference-counted)."""
+    global _quiet_users, _saved_level
+    with _quiet_lock:
+        _quiet_users += 1
+        if _quiet_users == 1:
+            try:
+                _saved_level = cv2.utils.logging.getLogLevel()
+                cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+            except AttributeError:  # pragma: no cover - very old OpenCV
+                _saved_level = None
+
+
+def quiet_opencv_release() -> None:
+    global _quiet_users
+    with _quiet_lock:
+        if _quiet_users == 0:
+            return
+        _quiet_users -= 1
+        if _quiet_users == 0 and _saved_level is not None:
+            cv2.utils.logging.setLogLevel(_saved_level)
+
+
+@contextlib.contextmanager
+def opencv_quiet() -> Iterator[None]:
+    """OpenCV's own log silenced for the duration of the block."""
+    quiet_opencv_acquire()
     try:
-        old = cv2.utils.logging.getLogLevel()
-        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
-        return old
-    except AttributeError:  # pragma: no cover - very old OpenCV
-        return None
-
-
-def _restore_opencv(level: int | None) -> None:
-    if level is not None:
-        cv2.utils.logging.setLogLevel(level)
+        yield
+    finally:
+        quiet_opencv_release()
 
 
 class OpenCVBackend:
     """``cv2.VideoCapture`` with bounded open/read and a thread-safe, non-blocking ``release()``."""
 
     def __init__(self, cap: cv2.VideoCapture) -> None:
+        """Takes over ``cap``; OpenCV's log stays silent until the capture is really released."""
+        quiet_opencv_acquire()
         self._cap = cap
         self._lock = threading.Lock()
         self._busy = False
@@ -65,19 +118,14 @@ class OpenCVBackend:
     def open_camera(
         cls, index_or_path: int | str, *, open_timeout: float, read_timeout: float
     ) -> OpenCVBackend:
-        level = _quiet_opencv()
-        try:
-            params = [
-                cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-                int(open_timeout * 1000),
-                cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-                int(read_timeout * 1000),
-            ]
-            cap = cv2.VideoCapture(index_or_path, cv2.CAP_ANY, params)
-        finally:
-            _restore_opencv(level)
-        if not cap.isOpened():
-            cap.release()
+        params = [
+            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
+            int(open_timeout * 1000),
+            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
+            int(read_timeout * 1000),
+        ]
+        cap = cls._create(index_or_path, cv2.CAP_ANY, params)
+        if cap is None:
             if isinstance(index_or_path, int):
                 raise SourceOpenError(f"no camera at index {index_or_path}")
             raise SourceOpenError(f"{index_or_path}: no camera at this device")
@@ -92,15 +140,21 @@ class OpenCVBackend:
             cv2.CAP_PROP_READ_TIMEOUT_MSEC,
             int(read_timeout * 1000),
         ]
-        level = _quiet_opencv()
-        try:
-            cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
-        finally:
-            _restore_opencv(level)
-        if not cap.isOpened():
-            cap.release()
+        cap = cls._create(url, cv2.CAP_FFMPEG, params)
+        if cap is None:
             raise SourceOpenError(f"{url}: cannot open stream (unreachable, refused or not a video)")
         return cls(cap)
+
+    @staticmethod
+    def _create(target: int | str, api: int, params: list[int]) -> cv2.VideoCapture | None:
+        """An opened capture, or None; OpenCV's backend probing is not logged either way."""
+        quiet_opencv_ffmpeg()
+        with opencv_quiet():
+            cap = cv2.VideoCapture(target, api, params)
+            if cap.isOpened():
+                return cap
+            cap.release()
+        return None
 
     def read(self) -> tuple[bool, np.ndarray | None]:
         with self._lock:
@@ -113,7 +167,7 @@ class OpenCVBackend:
             with self._lock:
                 self._busy = False
                 if self._released:
-                    self._cap.release()
+                    self._release_cap()
         return (bool(ok), image) if ok else (False, None)
 
     def release(self) -> None:
@@ -122,4 +176,11 @@ class OpenCVBackend:
                 return
             self._released = True
             if not self._busy:
-                self._cap.release()
+                self._release_cap()
+
+    def _release_cap(self) -> None:
+        """The real release (under ``_lock``, once): frees the capture, then its quiet-log reference."""
+        try:
+            self._cap.release()
+        finally:
+            quiet_opencv_release()
