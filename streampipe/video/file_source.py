@@ -7,6 +7,7 @@ format, 10-bit included), then rotated upright from the display matrix (see ``co
 
 Error policy:
 
+* The file is opened as ``file:/absolute/path`` so FFmpeg never takes ``a:b.mp4`` for protocol ``a``.
 * Opening fails fast with ``SourceOpenError``: missing file, empty file, not a container ("not a
   video"), a damaged/truncated container ("unreadable container", e.g. an MP4 cut before its
   trailing ``moov`` index), no video stream, or no decodable first frame.
@@ -32,6 +33,7 @@ import av
 import numpy as np
 
 from streampipe.errors import DecodeError, SourceOpenError
+from streampipe.video._paths import ffmpeg_local_path
 from streampipe.video.convert import rotate_ccw
 from streampipe.video.source import Source, SourceInfo
 
@@ -81,7 +83,7 @@ class FileSource(Source):
         if os.path.isfile(path) and os.path.getsize(path) == 0:
             raise SourceOpenError(f"{path}: empty file (0 bytes)")
         try:
-            self._container = av.open(path, mode="r")
+            self._container = av.open(ffmpeg_local_path(path), mode="r")
         except (av.error.FFmpegError, OSError) as e:
             raise _open_error(path, e) from None
         try:

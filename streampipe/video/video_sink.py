@@ -22,6 +22,9 @@ Choices made here:
 * ``codec="mp4v"`` / ``"mjpg"`` go through ``cv2.VideoWriter`` (evenly spaced frames at ``fps``;
   frame timestamps are ignored). Use an ``.avi`` path for ``mjpg``: OpenCV 5 re-tags MJPEG in
   ``.mp4`` as ``mp4v`` with a console warning.
+* Local paths are handed to FFmpeg as ``file:/absolute/path`` (PyAV) or an absolute path (OpenCV):
+  FFmpeg reads the text before a colon as a protocol, so ``o:x.mp4`` would otherwise fail with
+  "Protocol not found" - at finalize, after the whole video was encoded.
 * ``fragmented=True`` writes fragmented MP4 (moof per keyframe): a hard kill then leaves a file
   playable up to the last fragment, at the cost of slightly larger files.
 """
@@ -39,6 +42,7 @@ import numpy as np
 
 from streampipe.errors import SinkError
 from streampipe.frame import Frame
+from streampipe.video._paths import ffmpeg_local_path
 from streampipe.video.output import open_output_check
 
 if TYPE_CHECKING:
@@ -150,7 +154,7 @@ class VideoFileSink:
     def _open_writer(self, width: int, height: int) -> None:
         if self.codec != "h264":
             fourcc = cv2.VideoWriter_fourcc(*_CV2_FOURCC[self.codec])
-            writer = cv2.VideoWriter(str(self.path), fourcc, self.fps, (width, height))
+            writer = cv2.VideoWriter(os.path.abspath(self.path), fourcc, self.fps, (width, height))
             if not writer.isOpened():
                 self._failed = True
                 raise SinkError(f"{self.path}: OpenCV cannot write {self.codec} to this file")
@@ -158,7 +162,7 @@ class VideoFileSink:
             return
         options = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"} if self._fragmented else {}
         try:
-            container = av.open(str(self.path), mode="w", options=options)
+            container = av.open(ffmpeg_local_path(self.path), mode="w", options=options)
         except (av.error.FFmpegError, OSError) as e:
             self._failed = True
             raise SinkError(f"{self.path}: cannot create video file ({e})") from e

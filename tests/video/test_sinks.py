@@ -173,3 +173,16 @@ def test_jsonl_lines_are_flushed_per_frame(tmp_path: Path) -> None:
     sink.close()
     lines = [json.loads(x) for x in path.read_text().splitlines()]
     assert lines[1] == {"index": 1, "pts": None, "detections": []}
+
+
+@pytest.mark.parametrize(("codec", "name"), [("h264", "o:x.mp4"), ("mp4v", "o:x.mp4"), ("mjpg", "o:x.avi")])
+def test_colon_in_relative_paths_is_a_file_not_a_protocol(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, codec: str, name: str
+) -> None:
+    """FFmpeg reads ``o:`` in ``o:x.mp4`` as a protocol; sink and file source must not."""
+    monkeypatch.chdir(tmp_path)
+    assert copy_through_sink("synthetic:96x64@30:12", Path(name), codec=codec) == 12
+    assert (tmp_path / name).is_file()
+    with open_source(name) as back:  # relative, with the colon: the FileSource path
+        assert back.info.kind == "file"
+        assert [decode_synthetic_index(f.image) for f in back] == list(range(12))
