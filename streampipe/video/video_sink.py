@@ -20,13 +20,18 @@ Choices made here:
   index; it is idempotent, runs on every exit path, and after an earlier failure it cleans up
   quietly instead of raising a second error over the first.
 * ``codec="mp4v"`` / ``"mjpg"`` go through ``cv2.VideoWriter`` (evenly spaced frames at ``fps``;
-  frame timestamps are ignored). Use an ``.avi`` path for ``mjpg``: OpenCV 5 re-tags MJPEG in
-  ``.mp4`` as ``mp4v`` with a console warning.
+  frame timestamps are ignored).
+* The file extension must name a container that can hold the codec (``ALLOWED_EXTENSIONS``); it is
+  checked at construction, so ``o.txt`` or ``o_noext`` fails at startup with ``OutputError`` instead of
+  at the first frame. H.264 in ``.avi`` is refused: AVI has no per-frame timestamps, so our 1/90000
+  clock became a 600 fps header there. MJPEG in ``.mp4`` is refused too (MP4 cannot carry it; OpenCV
+  printed two lines and silently switched to mp4v). MJPEG in ``.mov`` is written with the ``jpeg``
+  tag QuickTime knows, so OpenCV needs no fallback there.
 * Local paths are handed to FFmpeg as ``file:/absolute/path`` (PyAV) or an absolute path (OpenCV):
   FFmpeg reads the text before a colon as a protocol, so ``o:x.mp4`` would otherwise fail with
   "Protocol not found" - at finalize, after the whole video was encoded.
-* ``fragmented=True`` writes fragmented MP4 (moof per keyframe): a hard kill then leaves a file
-  playable up to the last fragment, at the cost of slightly larger files.
+* ``fragmented=True`` writes fragmented MP4/MOV (moof per keyframe; ignored for ``.mkv``): a hard
+  kill then leaves a file playable up to the last fragment, at the cost of slightly larger files.
 """
 
 from __future__ import annotations
@@ -40,9 +45,10 @@ import av
 import cv2
 import numpy as np
 
-from streampipe.errors import SinkError
+from streampipe.errors import OutputError, SinkError
 from streampipe.frame import Frame
 from streampipe.video._paths import ffmpeg_local_path
+from streampipe.video.capture import opencv_quiet
 from streampipe.video.output import open_output_check
 
 if TYPE_CHECKING:
@@ -52,6 +58,33 @@ log = logging.getLogger("streampipe.video")
 
 TIME_BASE = Fraction(1, 90000)
 _CV2_FOURCC = {"mp4v": "mp4v", "mjpg": "MJPG", "xvid": "XVID"}
+#: FourCC per (codec, extension) where the codec's usual tag is not the one the container knows.
+_CV2_FOURCC_FOR_EXT = {("mjpg", ".mov"): "jpeg"}
+
+#: Containers (by extension, lower case) each codec is written to without errors or fallbacks.
+ALLOWED_EXTENSIONS: dict[str, tuple[str, ...]] = {
+    "h264": (".mp4", ".m4v", ".mov", ".mkv"),
+    "mp4v": (".mp4", ".m4v", ".avi", ".mov", ".mkv"),
+    "mjpg": (".avi", ".mkv", ".mov"),
+    "xvid": (".avi", ".mkv", ".mov"),
+}
+_HINTS = {
+    ("h264", ".avi"): "AVI cannot carry H.264 frame timestamps; use .mp4, or codec mjpg/mp4v for .avi",
+    ("mjpg", ".mp4"): "MP4 cannot carry MJPEG; use .avi, .mkv or .mov, or codec h264/mp4v for .mp4",
+    ("mjpg", ".m4v"): "M4V cannot carry MJPEG; use .avi, .mkv or .mov, or codec h264/mp4v for .m4v",
+}
+_MOV_FAMILY = (".mp4", ".m4v", ".mov")
+
+
+def check_container(path: str | os.PathLike[str], codec: str) -> str:
+    """The lower-case extension of ``path`` when ``codec`` can be written there, else ``OutputError``."""
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    allowed = ALLOWED_EXTENSIONS[codec]
+    if ext in allowed:
+        return ext
+    what = f"a {ext} file" if ext else "a file without an extension"
+    hint = _HINTS.get((codec, ext)) or f"use one of {', '.join(allowed)}"
+    raise OutputError(f"{path}: cannot write {codec} video to {what}; {hint}")
 
 
 class VideoFileSink:
@@ -70,9 +103,10 @@ class VideoFileSink:
         fragmented: bool = False,
     ) -> None:
         codec = codec.lower()
-        if codec not in ("h264", *_CV2_FOURCC):
-            raise SinkError(f"{path}: unknown codec {codec!r} (use h264, mp4v or mjpg)")
+        if codec not in ALLOWED_EXTENSIONS:
+            raise OutputError(f"{path}: unknown codec {codec!r} (use h264, mp4v or mjpg)")
         self.path = open_output_check(path)
+        self._ext = check_container(path, codec)
         self.fps = float(fps) if fps and fps > 0 else 30.0
         self.codec = codec
         self._size = (width, height) if width and height else None
@@ -153,14 +187,17 @@ class VideoFileSink:
 
     def _open_writer(self, width: int, height: int) -> None:
         if self.codec != "h264":
-            fourcc = cv2.VideoWriter_fourcc(*_CV2_FOURCC[self.codec])
-            writer = cv2.VideoWriter(os.path.abspath(self.path), fourcc, self.fps, (width, height))
+            tag = _CV2_FOURCC_FOR_EXT.get((self.codec, self._ext), _CV2_FOURCC[self.codec])
+            with opencv_quiet():
+                fourcc = cv2.VideoWriter_fourcc(*tag)
+                writer = cv2.VideoWriter(os.path.abspath(self.path), fourcc, self.fps, (width, height))
             if not writer.isOpened():
                 self._failed = True
                 raise SinkError(f"{self.path}: OpenCV cannot write {self.codec} to this file")
             self._writer = writer
             return
-        options = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"} if self._fragmented else {}
+        fragmented = self._fragmented and self._ext in _MOV_FAMILY
+        options = {"movflags": "+frag_keyframe+empty_moov+default_base_moof"} if fragmented else {}
         try:
             container = av.open(ffmpeg_local_path(self.path), mode="w", options=options)
         except (av.error.FFmpegError, OSError) as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import av
@@ -13,6 +14,7 @@ import pytest
 from streampipe.errors import OutputError, SinkError
 from streampipe.frame import Detections, Frame
 from streampipe.video import JsonlSink, VideoFileSink, decode_synthetic_index, open_output_check, open_source
+from streampipe.video.video_sink import ALLOWED_EXTENSIONS
 
 
 def container_duration(path: Path) -> float:
@@ -186,3 +188,40 @@ def test_colon_in_relative_paths_is_a_file_not_a_protocol(
     with open_source(name) as back:  # relative, with the colon: the FileSource path
         assert back.info.kind == "file"
         assert [decode_synthetic_index(f.image) for f in back] == list(range(12))
+
+
+WRITABLE = [(codec, ext) for codec, exts in ALLOWED_EXTENSIONS.items() for ext in exts]
+
+
+@pytest.mark.parametrize(("codec", "ext"), WRITABLE)
+def test_every_allowed_codec_and_container_writes_quietly(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], codec: str, ext: str
+) -> None:
+    out = tmp_path / f"o{ext}"
+    assert copy_through_sink("synthetic:96x64@30:8", out, codec=codec) == 8
+    with open_source(str(out)) as back:
+        assert [decode_synthetic_index(f.image) for f in back] == list(range(8))
+        assert back.info.fps == pytest.approx(30, rel=0.01)  # no 600 fps AVI header
+    assert capfd.readouterr().err == ""  # no OpenCV "tag not supported, fallback" lines
+
+
+@pytest.mark.parametrize(
+    ("codec", "name", "hint"),
+    [
+        ("h264", "o_noext", r"file without an extension; use one of \.mp4, \.m4v, \.mov, \.mkv"),
+        ("h264", "o.txt", r"\.txt file; use one of \.mp4, \.m4v, \.mov, \.mkv"),
+        ("h264", "o.avi", r"\.avi file; AVI cannot carry H\.264 .*use \.mp4, or codec mjpg"),
+        ("mp4v", "o.webm", r"\.webm file; use one of \.mp4"),
+        ("mjpg", "o.mp4", r"\.mp4 file; MP4 cannot carry MJPEG; use \.avi"),
+        ("mjpg", "o", r"file without an extension; use one of \.avi, \.mkv, \.mov"),
+    ],
+)
+def test_output_container_is_checked_at_construction(
+    tmp_path: Path, codec: str, name: str, hint: str
+) -> None:
+    with pytest.raises(
+        OutputError, match=f"^{re.escape(str(tmp_path / name))}: cannot write {codec} video to .*{hint}"
+    ) as err:
+        VideoFileSink(tmp_path / name, fps=30, codec=codec)
+    assert "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []  # refused before anything was created
