@@ -104,15 +104,17 @@ class SyntheticSource(Source):
         self._t_start: float | None = None
 
     def _read(self) -> tuple[np.ndarray, float | None] | None:
-        """Next frame; when paced and the consumer is late, skip to the newest due frame.
+        """Next frame; when paced, live and the consumer is late, skip to the newest due frame.
 
         A real camera keeps exposing frames whether or not anyone reads them, and its driver
         keeps only the newest. Emulating that (instead of producing overdue frames back to back)
         is what makes a paced synthetic source a fair stand-in for a camera in latency tests:
         skipped frames are counted in ``stats()["dropped"]``, and the frame handed out is fresh.
+        A source that is not live (``live=False``) is lossless even when paced: no frame comes
+        before its time, and a late consumer gets the overdue ones back to back.
         """
         assert self.info.fps
-        if self._realtime and self._t_start is not None:
+        if self._realtime and self.info.is_live and self._t_start is not None:
             due = int((time.monotonic() - self._t_start) * self.info.fps)
             if self._count_limit is not None:
                 due = min(due, self._count_limit - 1)

@@ -69,6 +69,22 @@ def test_a_late_reader_gets_the_newest_frame_and_skips_are_counted() -> None:
         assert decode_synthetic_index(second.image) == round(second.pts * 100)
 
 
+@pytest.mark.timeout(10)
+def test_a_paced_source_that_is_not_live_never_skips() -> None:
+    """``live=False`` means lossless: paced, but a late reader still gets every frame, in order."""
+    with open_source("synthetic:64x32@100:30", live=False) as src:
+        assert not src.info.is_live and src.default_policy == "block"
+        t0 = time.monotonic()
+        first = next(src)
+        time.sleep(0.15)  # a slow consumer (the behaviour under test): 15 frames come due meanwhile
+        frames = [first, *src]
+        elapsed = time.monotonic() - t0
+    assert [decode_synthetic_index(f.image) for f in frames] == list(range(30))
+    assert [f.pts for f in frames] == [i / 100 for i in range(30)]
+    assert src.stats()["dropped"] == 0
+    assert elapsed >= 0.29 - 0.01  # still paced: the last frame is due at 0.29 s
+
+
 @pytest.mark.parametrize(
     ("spec", "kind", "target", "index"),
     [
