@@ -11,7 +11,7 @@ spec                        kind        notes
 ``0``, ``1``                camera      OpenCV device index
 ``/dev/video2``             camera      V4L2 device path
 ``rtsp://...`` etc.         network     rtsp(s), http(s), tcp, udp, rtmp, srt
-``synthetic:640x480@30:90`` synthetic   WxH@FPS with optional frame COUNT
+``synthetic:640x480@30:90`` synthetic   WxH@FPS with optional frame COUNT (>= 1)
 ``some/dir``                folder      every image file inside, natural sort
 ``frames/*.png``            folder      glob pattern, natural sort
 anything else               file        whatever FFmpeg (PyAV) opens, GIF included
@@ -27,6 +27,10 @@ from dataclasses import dataclass
 NETWORK_SCHEMES = ("rtsp", "rtsps", "http", "https", "tcp", "udp", "rtmp", "srt")
 _SYNTHETIC = re.compile(r"synthetic:(\d+)x(\d+)@(\d+(?:\.\d+)?)(?::(\d+))?")
 _DEV_VIDEO = re.compile(r"/dev/video(\d+)")
+#: Synthetic frame size limits (W, H): the index bar needs 32 columns; 8K caps memory (a 99999x99999
+#: frame is 30 GB, and every queue slot holds one), in either orientation.
+MIN_SYNTHETIC = (32, 16)
+MAX_SYNTHETIC = (7680, 4320)
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,14 @@ def parse_spec(spec: str) -> SourceSpec:
             raise ValueError(f"{raw!r}: expected synthetic:WxH@FPS[:COUNT], e.g. synthetic:640x480@30:90")
         w, h, fps = int(m.group(1)), int(m.group(2)), float(m.group(3))
         count = int(m.group(4)) if m.group(4) is not None else None
-        if w < 32 or h < 16 or fps <= 0:
-            raise ValueError(f"{raw!r}: synthetic size must be at least 32x16 and fps > 0")
+        if w < MIN_SYNTHETIC[0] or h < MIN_SYNTHETIC[1]:
+            raise ValueError(f"{raw!r}: synthetic size {w}x{h} is too small (at least 32x16)")
+        if max(w, h) > MAX_SYNTHETIC[0] or min(w, h) > MAX_SYNTHETIC[1]:
+            raise ValueError(f"{raw!r}: synthetic size {w}x{h} is larger than 8K (7680x4320 or 4320x7680)")
+        if fps <= 0:
+            raise ValueError(f"{raw!r}: synthetic fps must be > 0")
+        if count == 0:
+            raise ValueError(f"{raw!r}: synthetic COUNT must be at least 1 (omit it for an endless source)")
         return SourceSpec(raw, "synthetic", "", width=w, height=h, fps=fps, count=count)
     scheme = s.split("://", 1)[0].lower() if "://" in s else ""
     if scheme in NETWORK_SCHEMES:

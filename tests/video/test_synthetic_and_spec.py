@@ -108,3 +108,28 @@ def test_parse_synthetic_and_bad_synthetic() -> None:
     assert (p.kind, p.width, p.height, p.fps, p.count) == ("synthetic", 641, 479, 29.97, 100)
     with pytest.raises(SourceOpenError, match="expected synthetic:WxH@FPS"):
         open_source("synthetic:big")
+
+
+@pytest.mark.parametrize(
+    ("spec", "problem"),
+    [
+        ("synthetic:99999x99999@30:2", "99999x99999 is larger than 8K"),
+        ("synthetic:8000x8000@30", "8000x8000 is larger than 8K"),
+        ("synthetic:7681x4320@30:1", "7681x4320 is larger than 8K"),
+        ("synthetic:7680x4321@30:1", "7680x4321 is larger than 8K"),
+        ("synthetic:8x8@30:5", "8x8 is too small"),
+        ("synthetic:640x8@30:5", "640x8 is too small"),
+        ("synthetic:640x480@30:0", "COUNT must be at least 1"),
+        ("synthetic:640x480@0:5", "fps must be > 0"),
+    ],
+)
+def test_absurd_synthetic_specs_are_refused_before_any_frame_exists(spec: str, problem: str) -> None:
+    with pytest.raises(SourceOpenError, match=f"^'{spec}': synthetic .*{problem}") as err:
+        open_source(spec)
+    assert "\n" not in str(err.value)
+
+
+def test_synthetic_size_limits_are_inclusive_in_both_orientations() -> None:
+    for spec in ("synthetic:7680x4320@30:1", "synthetic:4320x7680@30:1", "synthetic:32x16@30:1"):
+        p = parse_spec(spec)
+        assert (p.kind, p.count) == ("synthetic", 1)
