@@ -16,6 +16,7 @@ import numpy as np
 from ..errors import ModelError
 from . import catalog, repair_cache
 from .decoders import DECODERS, create
+from .decoders.centerface import fits_centerface
 from .decoders.yunet import YunetDecoder
 from .model import Model
 from .session import SessionConfig, create_session
@@ -42,6 +43,10 @@ def _resolve(spec: str) -> tuple[str, str, bytes, catalog.CatalogEntry | None]:
         raise ModelError(f"{p}: model file not found")
     names = ", ".join(e.name for e in catalog.list_models())
     raise ModelError(f"unknown model {spec!r}: not a catalog name ({names}) and no such file")
+
+
+#: Decoders whose one output tensor's layout is validated at load (a forced ``decoder=`` must fit it).
+_LAYOUT_CHECKED = ("yolov8", "yolov5", "yolox")
 
 
 def _choices() -> str:
@@ -94,13 +99,17 @@ def load_model(
     outputs = [TensorInfo.from_ort(o) for o in session.get_outputs()]
     dec_name = chosen or recognise(outputs, spec_in, spec_in.static_hw or req_hw)
 
+    shapes_hw = spec_in.static_hw  # the input size the output shapes belong to, when known
     if dec_name is None:
-        dec_name, outputs = _probe(session, spec_in, outputs, req_hw)
+        dec_name, outputs, shapes_hw = _probe(session, spec_in, outputs, req_hw)
+    elif chosen in _LAYOUT_CHECKED:
+        # a forced single-tensor decoder is checked against the output layout; learn dynamic shapes first
+        _, outputs, shapes_hw = _probe(session, spec_in, outputs, req_hw)
     if dec_name is None:
         shapes = ", ".join(f"{o.name}{list(o.shape)}" for o in outputs)
         raise ModelError(f"{label}: no decoder recognises outputs {shapes}; pass --decoder one of: {_choices()}")
     try:
-        dec = create(dec_name, outputs)
+        dec = create(dec_name, outputs, shapes_hw)
     except ValueError as exc:
         raise ModelError(f"{label}: outputs do not fit decoder {dec_name!r}: {exc}") from exc
 
@@ -152,7 +161,7 @@ def _repair(data: bytes, label: str, chosen: str | None, req_hw: tuple[int, int]
         raise ModelError(f"{label}: {exc}") from exc
     outputs = [TensorInfo.from_proto(o) for o in proto.graph.output]
     dec_name = chosen or recognise(outputs, spec_in, spec_in.static_hw or req_hw)
-    if dec_name == "centerface" and spec_in.static_hw:
+    if dec_name == "centerface" and spec_in.static_hw and fits_centerface(outputs):
         proto = make_centerface_dynamic(proto)
         changed = True
     return proto.SerializeToString() if changed else data
@@ -169,15 +178,17 @@ def _default_labels(entry: catalog.CatalogEntry | None, dec) -> tuple[str, ...]:
 
 
 def _probe(session, spec_in, outputs, req_hw):
-    """Dynamic output shapes: run once on zeros to learn the real shapes, then try recognition again."""
+    """Dynamic output shapes: run once on zeros to learn the real shapes, then try recognition again.
+
+    Returns (decoder name or None, outputs, the input (H, W) those output shapes belong to or None)."""
     if all(isinstance(d, int) for o in outputs for d in o.shape):
-        return None, outputs
+        return None, outputs, spec_in.static_hw
     h, w = spec_in.static_hw or req_hw or (640, 640)
     shape = (1, spec_in.channels, h, w) if spec_in.layout == "NCHW" else (1, h, w, spec_in.channels)
     try:
         res = session.run(None, {spec_in.name: np.zeros(shape, spec_in.numpy_dtype)})
     except Exception as exc:  # noqa: BLE001 - any ORT failure just means "cannot probe"
         log.debug("probe run failed: %s", exc)
-        return None, outputs
+        return None, outputs, spec_in.static_hw
     concrete = [TensorInfo(o.name, tuple(r.shape), o.dtype) for o, r in zip(outputs, res)]
-    return recognise(concrete, spec_in, (h, w)), concrete
+    return recognise(concrete, spec_in, (h, w)), concrete, (h, w)

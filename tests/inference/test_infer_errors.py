@@ -121,3 +121,42 @@ def test_input_layouts():
     assert spec.dtype == "float16" and spec.static_hw == (64, 64)
     with pytest.raises(ValueError, match="dtype"):
         input_spec(TensorInfo("x", (1, 3, 64, 64), "uint8"))
+
+
+def test_forced_decoder_must_fit_the_real_output_layout(data):
+    """yolox_nano's [1, 3549, 85] decoded as YOLOv8 gave scores of 3.55 and labels like "2719"."""
+    path = str(data / "models" / "yolox_nano.onnx")
+    with pytest.raises(ModelError, match=r"yolox_nano\.onnx: outputs do not fit decoder 'yolov8': "
+                                         r"expected one output \[1, 4\+C, N\] with 4\+C < N, got output\[1, 3549, 85\]"):
+        load_model(path, decoder="yolov8")
+    for wrong in ("centerface", "classify", "yunet", "ultraface"):  # never a traceback, never garbage
+        with pytest.raises(ModelError, match=f"yolox_nano.onnx: outputs do not fit decoder '{wrong}'"):
+            load_model(path, decoder=wrong)
+    assert load_model(path, decoder="yolox").decoder_name == "yolox"  # the grid of 416x416 is 3549 rows
+
+
+@pytest.mark.parametrize(
+    ("shape", "decoder", "problem"),
+    [
+        ((7, 84), "yolov5", r"\[1, N, 5\+C\] with N > 5\+C, got output\[1, 7, 84\]"),  # a v8 head
+        ((7, 84), "yolox", r"N = 84 stride-8/16/32 grid cells for a 64x64 input, got output\[1, 7, 84\]"),
+        ((100, 8), "yolov8", r"\[1, 4\+C, N\] with 4\+C < N, got output\[1, 100, 8\]"),  # a v5 head
+        ((100, 8), "yolox", r"N = 84 stride-8/16/32 grid cells for a 64x64 input, got output\[1, 100, 8\]"),
+        ((3, 84), "yolov8", r"\[1, 4\+C, N\] with 4\+C < N"),  # no class column
+        ((100, 5), "yolov5", r"\[1, N, 5\+C\] with N > 5\+C"),  # no class column
+        ((10,), "yolov8", r"expected one output \[1, 4\+C, N\]"),  # a classifier
+        ((100, 8), "classify", r"expected one output \[1, C\]"),
+    ],
+)
+def test_forced_decoder_layout_mismatch(tmp_path, shape, decoder, problem):
+    p = constant_model(tmp_path / "m.onnx", np.zeros(shape, np.float32), [1, 3, 64, 64])
+    with pytest.raises(ModelError, match=f"m.onnx: outputs do not fit decoder '{decoder}': .*{problem}") as ei:
+        load_model(str(p), decoder=decoder)
+    assert "\n" not in str(ei.value)
+
+
+@pytest.mark.parametrize(("shape", "decoder"), [((84, 8), "yolox"), ((100, 8), "yolov5"), ((7, 84), "yolov8")])
+def test_forced_decoder_that_fits_is_accepted(tmp_path, shape, decoder):
+    p = constant_model(tmp_path / "m.onnx", np.zeros(shape, np.float32), [1, 3, 64, 64])
+    model = load_model(str(p), decoder=decoder)
+    assert model.decoder_name == decoder and len(model.detect(np.zeros((64, 64, 3), np.uint8))) == 0

@@ -29,9 +29,12 @@ DECODERS: dict[str, type[Decoder]] = {
 assert tuple(DECODERS) == DECODER_NAMES
 
 
-def create(name: str, outputs: Sequence[TensorInfo]) -> Decoder:
-    """Instantiate decoder ``name`` bound to these outputs (raises ``ValueError`` if they don't fit)."""
-    return DECODERS[name](outputs)
+def create(name: str, outputs: Sequence[TensorInfo], input_hw: tuple[int, int] | None = None) -> Decoder:
+    """Instantiate decoder ``name`` bound to these outputs (raises ``ValueError`` if they don't fit).
+
+    ``input_hw`` is the network's static input size (H, W), when it has one: YOLOX checks its row count
+    against the stride-8/16/32 grid of that size."""
+    return DECODERS[name](outputs, input_hw)
 
 
 __all__ = ["DECODERS", "Candidates", "Decoder", "create"]

@@ -44,7 +44,9 @@ class Decoder:
     num_keypoints: ClassVar[int | None] = None
     uses_nms: ClassVar[bool] = True
 
-    def __init__(self, outputs: Sequence[TensorInfo]) -> None:
+    def __init__(self, outputs: Sequence[TensorInfo], input_hw: tuple[int, int] | None = None) -> None:
+        """Bind to ``outputs``; raise ``ValueError`` when they cannot be this family's (``input_hw``: the
+        network's static input size when it has one, for checks that depend on it)."""
         self.outputs = list(outputs)
 
     def num_classes(self) -> int | None:
@@ -59,6 +61,27 @@ class Decoder:
             if o.name == name:
                 return i
         raise ValueError(f"output {name!r} not found (outputs: {[o.name for o in self.outputs]})")
+
+
+def single_rank3(outputs: Sequence[TensorInfo], layout: str) -> tuple[int | None, int | None]:
+    """(d1, d2) of the only output ``[1, d1, d2]`` (None where dynamic); ``ValueError`` naming ``layout``
+    (what the family expects) when there is not exactly one rank-3 output."""
+    if len(outputs) != 1 or len(outputs[0].shape) != 3:
+        raise ValueError(f"expected one output {layout}, got {describe(outputs)}")
+    d1, d2 = outputs[0].shape[1:]
+    return (d1 if isinstance(d1, int) and d1 > 0 else None), (d2 if isinstance(d2, int) and d2 > 0 else None)
+
+
+def check_n_by_5c(outputs: Sequence[TensorInfo], layout: str) -> tuple[int | None, int | None]:
+    """The YOLOv5/YOLOX layout ``[1, N, 5+C]``, C >= 1, N > 5+C (where static); returns (N, 5+C)."""
+    n, width = single_rank3(outputs, layout)
+    if (width is not None and width < 6) or (n is not None and width is not None and n <= width):
+        raise ValueError(f"expected one output {layout}, got {describe(outputs)}")
+    return n, width
+
+
+def describe(outputs: Sequence[TensorInfo]) -> str:
+    return ", ".join(f"{o.name}{list(o.shape)}" for o in outputs)
 
 
 def cxcywh_to_xyxy(b: np.ndarray) -> np.ndarray:

@@ -9,10 +9,22 @@ is replaced by the same arithmetic on index arrays.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from ..preprocess import STRETCH32, Plan, PreprocessMeta
-from .base import Candidates, Decoder
+from ..signature import TensorInfo
+from .base import Candidates, Decoder, describe
+
+CHANNELS = (1, 2, 2, 10)
+
+
+def fits_centerface(outputs: Sequence[TensorInfo]) -> bool:
+    """Four rank-4 outputs whose channel counts, where static, are CenterFace's 1, 2, 2, 10."""
+    if len(outputs) != len(CHANNELS) or any(len(o.shape) != 4 for o in outputs):
+        return False
+    return all(not isinstance(o.shape[1], int) or o.shape[1] in (c, 0) for o, c in zip(outputs, CHANNELS))
 
 
 class CenterfaceDecoder(Decoder):
@@ -23,6 +35,12 @@ class CenterfaceDecoder(Decoder):
     default_size = None
     default_labels = ("face",)
     num_keypoints = 5
+    LAYOUT = "heatmap, scale, offset, landmarks [1, 1|2|2|10, h, w]"
+
+    def __init__(self, outputs, input_hw=None):
+        super().__init__(outputs, input_hw)
+        if not fits_centerface(self.outputs):
+            raise ValueError(f"expected 4 outputs {self.LAYOUT}, got {describe(self.outputs)}")
 
     def decode(self, outs, meta: PreprocessMeta, conf: float) -> Candidates:
         heat = np.asarray(outs[0], np.float32)[0]

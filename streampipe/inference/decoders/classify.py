@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..preprocess import STRETCH, Plan, PreprocessMeta
-from .base import Candidates, Decoder
+from .base import Candidates, Decoder, describe
 
 TOP_K = 5
 
@@ -22,6 +22,13 @@ class ClassifyDecoder(Decoder):
     default_conf = 0.0
     default_size = (224, 224)
     uses_nms = False
+    LAYOUT = "[1, C] with C > 1"
+
+    def __init__(self, outputs, input_hw=None):
+        super().__init__(outputs, input_hw)
+        shape = self.outputs[0].shape if len(self.outputs) == 1 else ()
+        if len(shape) != 2 or (isinstance(shape[1], int) and shape[1] < 2):
+            raise ValueError(f"expected one output {self.LAYOUT}, got {describe(self.outputs)}")
 
     def num_classes(self) -> int | None:
         c = self.outputs[0].shape[-1]

@@ -20,8 +20,8 @@ class UltrafaceDecoder(Decoder):
     default_size = (240, 320)
     default_labels = ("face",)
 
-    def __init__(self, outputs):
-        super().__init__(outputs)
+    def __init__(self, outputs, input_hw=None):
+        super().__init__(outputs, input_hw)
         self._scores = self.index_of("scores")
         self._boxes = self.index_of("boxes")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..preprocess import LETTERBOX, Plan, PreprocessMeta
-from .base import Candidates, Decoder, best_class
+from .base import Candidates, Decoder, best_class, check_n_by_5c
 
 
 class Yolov5Decoder(Decoder):
@@ -17,6 +17,11 @@ class Yolov5Decoder(Decoder):
     default_conf = 0.25
     default_nms = 0.45
     default_size = (640, 640)
+    LAYOUT = "[1, N, 5+C] with N > 5+C"
+
+    def __init__(self, outputs, input_hw=None):
+        super().__init__(outputs, input_hw)
+        check_n_by_5c(self.outputs, self.LAYOUT)
 
     def num_classes(self) -> int | None:
         last = self.outputs[0].shape[-1]
@@ -24,4 +29,6 @@ class Yolov5Decoder(Decoder):
 
     def decode(self, outs, meta: PreprocessMeta, conf: float) -> Candidates:
         p = np.asarray(outs[0], np.float32)
+        if p.ndim != 2 or not 6 <= p.shape[1] < p.shape[0]:  # dynamic outputs are only known now
+            raise ValueError(f"yolov5: output {list(p.shape)} is not {self.LAYOUT}")
         return best_class(p[:, :4], p[:, 5:], p[:, 4], conf)

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..preprocess import LETTERBOX_TL, Plan, PreprocessMeta
-from .base import Candidates, Decoder, best_class
+from ..signature import yolo_grid_count
+from .base import Candidates, Decoder, best_class, check_n_by_5c, describe, single_rank3
 
 STRIDES = (8, 16, 32)
 
@@ -33,9 +34,23 @@ class YoloxDecoder(Decoder):
     default_conf = 0.3
     default_nms = 0.45
     default_size = (416, 416)
+    LAYOUT = "[1, N, 5+C] with N > 5+C"
 
-    def __init__(self, outputs):
-        super().__init__(outputs)
+    def __init__(self, outputs, input_hw=None):
+        """With the input size known, N must be its stride-8/16/32 grid cell count (exact, and right
+        also for tiny inputs where N < 5+C); without it, N > 5+C as for YOLOv5."""
+        super().__init__(outputs, input_hw)
+        if input_hw is None:
+            check_n_by_5c(self.outputs, self.LAYOUT)
+        else:
+            n, width = single_rank3(self.outputs, self.LAYOUT)
+            cells = yolo_grid_count(*input_hw)
+            if (width is not None and width < 6) or (n is not None and n != cells):
+                h, w = input_hw
+                raise ValueError(
+                    f"expected one output [1, N, 5+C] with N = {cells} stride-8/16/32 grid cells for a "
+                    f"{w}x{h} input, got {describe(self.outputs)}"
+                )
         self._grids: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def num_classes(self) -> int | None:
@@ -44,6 +59,8 @@ class YoloxDecoder(Decoder):
 
     def decode(self, outs, meta: PreprocessMeta, conf: float) -> Candidates:
         p = np.asarray(outs[0], np.float32)
+        if p.ndim != 2 or p.shape[1] < 6:
+            raise ValueError(f"yolox: output {list(p.shape)} is not {self.LAYOUT}")
         key = (meta.in_h, meta.in_w)
         grid = self._grids.get(key)
         if grid is None:  # benign race: two threads may both build it; the result is identical

@@ -25,8 +25,8 @@ class YunetDecoder(Decoder):
     default_labels = ("face",)
     num_keypoints = 5
 
-    def __init__(self, outputs):
-        super().__init__(outputs)
+    def __init__(self, outputs, input_hw=None):
+        super().__init__(outputs, input_hw)
         self._idx = {(k, s): self.index_of(f"{k}_{s}") for k in ("cls", "obj", "bbox", "kps") for s in STRIDES}
 
     def decode(self, outs, meta: PreprocessMeta, conf: float) -> Candidates:
