@@ -232,7 +232,9 @@ class VideoFileSink:
             seconds = (frame.index - self._index0) / self.fps
         ticks = max(round(seconds / TIME_BASE), self._last_ticks + 1)
         self._last_ticks = ticks
-        vf = av.VideoFrame.from_ndarray(image, format="bgr24")
+        # OpenCV's BGR -> I420 (BT.601, limited range, like swscale's default) is ~5x faster than
+        # letting PyAV/swscale convert (0.5 vs 2.4 ms at 768x576) and releases the GIL.
+        vf = av.VideoFrame.from_ndarray(cv2.cvtColor(image, cv2.COLOR_BGR2YUV_I420), format="yuv420p")
         vf.pts, vf.time_base = ticks, TIME_BASE
         self._mux(self._stream.encode(vf))
 
