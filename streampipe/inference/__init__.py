@@ -7,6 +7,8 @@ Public API::
     tensor, meta = model.preprocess(image_bgr) # the split API used by pipeline stages and benchmarks
     outputs = model.infer(tensor)
     [dets] = model.postprocess(outputs, [meta])
+    model.cancel()                             # from another thread: runs in flight raise InferenceCancelled
+    model.reset_cancel()                       # usable again for the next job
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from . import catalog
 from .catalog import CatalogEntry, describe, list_models
 from .decoders import DECODERS
 from .loader import load_model
-from .model import Model
+from .model import InferenceCancelled, Model
 from .preprocess import Plan, PreprocessMeta
 from .session import available_cpus, default_intra_op_threads
 from .signature import DECODER_NAMES, InputSpec
@@ -24,6 +26,7 @@ __all__ = [
     "DECODERS",
     "DECODER_NAMES",
     "CatalogEntry",
+    "InferenceCancelled",
     "InputSpec",
     "Model",
     "Plan",
