@@ -15,9 +15,10 @@ from streampipe.video.preview import MjpegPreviewServer
 from streampipe.video.source import ReconnectPolicy, Source, SourceInfo
 from streampipe.video.spec import SourceSpec, parse_spec
 from streampipe.video.synthetic import decode_synthetic_index, make_synthetic_frame
-from streampipe.video.video_sink import VideoFileSink
+from streampipe.video.video_sink import ALLOWED_EXTENSIONS, VideoFileSink, check_container
 
 __all__ = [
+    "ALLOWED_EXTENSIONS",
     "CaptureBackend",
     "DisplaySink",
     "JsonlSink",
@@ -29,6 +30,7 @@ __all__ = [
     "SourceInfo",
     "SourceSpec",
     "VideoFileSink",
+    "check_container",
     "decode_synthetic_index",
     "make_synthetic_frame",
     "open_output_check",

@@ -13,8 +13,15 @@ import pytest
 
 from streampipe.errors import OutputError, SinkError
 from streampipe.frame import Detections, Frame
-from streampipe.video import JsonlSink, VideoFileSink, decode_synthetic_index, open_output_check, open_source
-from streampipe.video.video_sink import ALLOWED_EXTENSIONS
+from streampipe.video import (
+    ALLOWED_EXTENSIONS,
+    JsonlSink,
+    VideoFileSink,
+    check_container,
+    decode_synthetic_index,
+    open_output_check,
+    open_source,
+)
 
 
 def container_duration(path: Path) -> float:
@@ -225,3 +232,11 @@ def test_output_container_is_checked_at_construction(
         VideoFileSink(tmp_path / name, fps=30, codec=codec)
     assert "\n" not in str(err.value)
     assert list(tmp_path.iterdir()) == []  # refused before anything was created
+
+
+def test_check_container_alone_touches_nothing(tmp_path: Path) -> None:
+    """What a command line can call before loading a model: a pure check of the name."""
+    assert check_container(tmp_path / "missing-dir" / "o.MKV", "mjpg") == ".mkv"
+    with pytest.raises(OutputError, match=r"o\.mp4: cannot write mjpg video to a \.mp4 file"):
+        check_container("o.mp4", "mjpg")
+    assert list(tmp_path.iterdir()) == []
