@@ -384,7 +384,7 @@ def check_outputs(options: RunOptions) -> None:
     outputs on one path silently clobber each other; both are refused before any work is done.
     """
     from ..errors import OutputError
-    from ..video import open_output_check
+    from ..video import check_container, open_output_check
 
     source = _local_file(options.source)
     seen: dict[str, str] = {}
@@ -398,6 +398,8 @@ def check_outputs(options: RunOptions) -> None:
             raise OutputError(f"{path}: {seen[real]} and {flag} name the same file")
         seen[real] = flag
         open_output_check(path)
+    if options.output:
+        check_container(options.output, options.codec)  # before the model loads, not at the sink
 
 
 def _same_or_unwritable(report: str, options: RunOptions) -> bool:

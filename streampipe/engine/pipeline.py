@@ -239,6 +239,8 @@ class Pipeline:
                     else:
                         results = None
                 except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
+                    if stop.is_set():
+                        return  # the stop cancelled this item (e.g. a model run): not a failure
                     if not skip_on_error:
                         self._fail(stage.name, batch[0][0], exc)
                         self._void(reorder, ticket, len(batch))
@@ -256,6 +258,8 @@ class Pipeline:
                         try:
                             payload = process(env[2])
                         except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
+                            if stop.is_set():
+                                return  # the stop cancelled this item (e.g. a model run): not a failure
                             if not skip_on_error:
                                 self._fail(stage.name, env[0], exc)
                                 self._void(reorder, ticket + i, len(batch) - i)

@@ -416,3 +416,23 @@ def test_stop_hooks_run_on_a_hard_stop_only() -> None:
     assert calls == []
     p.stop()
     assert calls == ["cancel"]
+
+
+def test_an_item_aborted_by_the_stop_itself_is_not_reported_as_a_failure() -> None:
+    """A stop hook that cancels in-flight work makes that work raise; the run is 'stopped', not failed."""
+    started = threading.Event()
+    cancelled = threading.Event()
+
+    def cancellable(x):
+        started.set()
+        if cancelled.wait(5):
+            raise RuntimeError("run cancelled")
+        return x
+
+    p = Pipeline(endless(), [Stage("model", cancellable), Stage("sink", lambda x: x)])
+    p.add_stop_hook(cancelled.set)
+    t, box = run_in_thread(p)
+    assert started.wait(5)
+    p.stop()
+    t.join(5)
+    assert "error" not in box and box["report"].status == "stopped" and box["report"].error is None
