@@ -9,11 +9,15 @@ lets every worker thread record into its own histogram without a lock.
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 
 _MIN_S = 1e-6
 _RATIO = 1.05
 _LOG_RATIO = math.log(_RATIO)
 _NBUCKETS = int(math.log(1000.0 / _MIN_S) / _LOG_RATIO) + 2
+# Lower bound of bucket i+1 (bucket 0 holds everything below _MIN_S). A C-level bisect over these
+# is ~4x cheaper than computing a logarithm per sample, and recording sits on every item's path.
+_BOUNDS = [_MIN_S * _RATIO**i for i in range(_NBUCKETS - 1)]
 
 
 class Histogram:
@@ -29,13 +33,7 @@ class Histogram:
         self.max = 0.0
 
     def record(self, seconds: float) -> None:
-        if seconds <= _MIN_S:
-            idx = 0
-        else:
-            idx = int(math.log(seconds / _MIN_S) / _LOG_RATIO) + 1
-            if idx >= _NBUCKETS:
-                idx = _NBUCKETS - 1
-        self.counts[idx] += 1
+        self.counts[bisect_right(_BOUNDS, seconds)] += 1
         self.count += 1
         self.total += seconds
         self.min = min(self.min, seconds)

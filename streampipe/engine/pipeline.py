@@ -40,6 +40,8 @@ from .reorder import TOMBSTONE, Reorderer
 from .stage import Stage
 
 SOURCE_STAGE = "source"
+FAST_ITEM_S = 200e-6  # items cheaper than this travel in bulk (see ``_work``)
+SAMPLE_EVERY = 4  # in bulk batches, one item in this many is timed for the percentiles
 
 
 class Pipeline:
@@ -207,6 +209,12 @@ class Pipeline:
         clock = self.clock
         batch_mode = stage.batch_size > 1
         take = stage.take_per_get
+        # Adaptive take: items that cost microseconds are taken and passed on in bulk (one lock
+        # round trip per batch), items that cost milliseconds one at a time, so the next stage
+        # starts on each as soon as it is done. Decided from the last batch's cost per item.
+        adaptive = take > 1 and not batch_mode
+        bulk = adaptive and out is not None and reorder is None
+        cur_take = 1 if adaptive else take
         linger = stage.batch_wait_s
         skip_on_error = stage.on_error == "skip"
         stop = self.stop_event
@@ -218,7 +226,7 @@ class Pipeline:
                 opener()
             process = worker.process
             while not stop.is_set():
-                ticket, batch = inp.get_batch(take, linger)
+                ticket, batch = inp.get_batch(cur_take, linger)
                 if not batch:
                     break
                 recorder.items_in += len(batch)
@@ -250,17 +258,26 @@ class Pipeline:
                         for i in range(len(batch)):
                             reorder.deliver(ticket + i, TOMBSTONE)
                     continue
+                # A bulk batch of microsecond items times every SAMPLE_EVERY-th item for the
+                # percentiles and the whole batch for busy time: timing each would cost more
+                # than the items themselves. Counts stay exact.
+                sampled = results is None and not last and len(batch) > 1
+                pending = []
                 for i, env in enumerate(batch):
                     if stop.is_set():  # a hard stop does not wait for the rest of a taken batch
                         break
                     if results is None:
-                        t_item = clock()
+                        timed = not sampled or i % SAMPLE_EVERY == 0
+                        if timed:
+                            t_item = clock()
                         try:
                             payload = process(env[2])
                         except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
                             if stop.is_set():
                                 return  # the stop cancelled this item (e.g. a model run): not a failure
                             if not skip_on_error:
+                                if pending:  # items before the failing one still go downstream
+                                    out.put_many(pending)
                                 self._fail(stage.name, env[0], exc)
                                 self._void(reorder, ticket + i, len(batch) - i)
                                 return
@@ -268,27 +285,37 @@ class Pipeline:
                             if reorder is not None:
                                 reorder.deliver(ticket + i, TOMBSTONE)
                             continue
-                        t_done = clock()
-                        recorder.service.record(t_done - t_item)
-                        recorder.busy += t_done - t_item
+                        if timed:
+                            t_done = clock()
+                            recorder.service.record(t_done - t_item)
+                            if not sampled:
+                                recorder.busy += t_done - t_item
                     else:
                         payload = results[i]
                         t_done = clock()
                     recorder.items_out += 1
                     if last:
                         recorder.latency.record(t_done - env[1])
-                    elif self._after_cutoff(env[0]):  # finished after a failure on an earlier item
-                        recorder.items_out -= 1
+                    elif self._cutoff is not None and env[0] >= self._cutoff:
+                        recorder.items_out -= 1  # finished after a failure on an earlier item: void
                         if reorder is not None:
                             reorder.deliver(ticket + i, TOMBSTONE)
                     elif reorder is not None:
                         reorder.deliver(ticket + i, (env[0], env[1], payload))
+                    elif bulk:
+                        pending.append((env[0], env[1], payload))
                     else:
                         out.put((env[0], env[1], payload))
+                if sampled:
+                    recorder.busy += clock() - t0
+                if pending:
+                    out.put_many(pending)
                 if batch_mode:
                     dt = clock() - t0
                     recorder.service.record(dt)
                     recorder.busy += dt
+                elif adaptive:
+                    cur_take = take if (clock() - t0) < FAST_ITEM_S * len(batch) else 1
         except BaseException as exc:  # noqa: BLE001 - open() or infrastructure failure
             self._fail(stage.name, None, exc)
         finally:

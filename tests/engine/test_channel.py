@@ -122,3 +122,26 @@ def test_bad_arguments_are_refused_with_a_clear_message() -> None:
         Channel(0)
     with pytest.raises(ValueError, match="drop-oldest"):
         Channel(1, "newest-wins")
+
+
+def test_put_many_keeps_order_and_applies_the_policy_per_item() -> None:
+    ch: Channel[int] = Channel(3, "drop-oldest")
+    assert ch.put_many(list(range(5))) == 5
+    ch.close()
+    assert drain(ch) == [2, 3, 4]
+    assert ch.stats().dropped == 2
+
+    newest: Channel[int] = Channel(2, "drop-newest")
+    assert newest.put_many([0, 1, 2, 3]) == 2
+    assert newest.stats().dropped == 2
+
+
+def test_put_many_larger_than_capacity_flows_through_a_blocking_channel() -> None:
+    ch: Channel[int] = Channel(2)
+    got: list[int] = []
+    consumer = threading.Thread(target=lambda: got.extend(drain(ch)))
+    consumer.start()
+    assert ch.put_many(list(range(50))) == 50
+    ch.close()
+    consumer.join(5)
+    assert got == list(range(50))
