@@ -26,6 +26,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Generic, TypeVar
@@ -97,36 +98,9 @@ class Channel(Generic[T]):
 
         With ``block`` this waits for room; the wait ends early on ``abort()``.
         """
-        evicted: list[T] = []
-        accepted = True
-        with self._lock:
-            if self._aborted or self._closed:
-                return False
-            self._put += 1
-            items = self._items
-            if len(items) >= self.capacity:
-                if self.policy is Policy.BLOCK:
-                    while len(items) >= self.capacity and not self._aborted:
-                        self._not_full.wait()
-                    if self._aborted:
-                        self._put -= 1  # never accepted: not counted as sent
-                        return False
-                elif self.policy is Policy.DROP_OLDEST:
-                    evicted.append(items.popleft())
-                    self._dropped += 1
-                else:
-                    evicted.append(item)
-                    self._dropped += 1
-                    accepted = False
-            if accepted:
-                items.append(item)
-                self._max_depth = max(self._max_depth, len(items))
-                self._not_empty.notify()
-        if evicted and self.on_drop is not None:
-            self.on_drop(evicted[0])
-        return accepted
+        return self.put_many((item,)) == 1
 
-    def put_many(self, items: list[T]) -> int:
+    def put_many(self, items: Sequence[T]) -> int:
         """Queue several items in order with one lock round trip; returns how many were queued.
 
         Same policy as ``put`` item by item. With ``block``, receivers are woken before each wait

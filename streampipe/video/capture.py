@@ -101,6 +101,14 @@ def opencv_quiet() -> Iterator[None]:
         quiet_opencv_release()
 
 
+def _timeout_params(open_timeout: float, read_timeout: float) -> list[int]:
+    """OpenCV capture parameters that bound both the open and every read (milliseconds)."""
+    return [
+        cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout * 1000),
+        cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout * 1000),
+    ]
+
+
 class OpenCVBackend:
     """``cv2.VideoCapture`` with bounded open/read and a thread-safe, non-blocking ``release()``."""
 
@@ -118,13 +126,7 @@ class OpenCVBackend:
     def open_camera(
         cls, index_or_path: int | str, *, open_timeout: float, read_timeout: float
     ) -> OpenCVBackend:
-        params = [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-            int(open_timeout * 1000),
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-            int(read_timeout * 1000),
-        ]
-        cap = cls._create(index_or_path, cv2.CAP_ANY, params)
+        cap = cls._create(index_or_path, cv2.CAP_ANY, _timeout_params(open_timeout, read_timeout))
         if cap is None:
             if isinstance(index_or_path, int):
                 raise SourceOpenError(f"no camera at index {index_or_path}")
@@ -134,13 +136,7 @@ class OpenCVBackend:
     @classmethod
     def open_stream(cls, url: str, *, open_timeout: float, read_timeout: float) -> OpenCVBackend:
         """Open a network stream via FFmpeg; both the open and every read are time-bounded."""
-        params = [
-            cv2.CAP_PROP_OPEN_TIMEOUT_MSEC,
-            int(open_timeout * 1000),
-            cv2.CAP_PROP_READ_TIMEOUT_MSEC,
-            int(read_timeout * 1000),
-        ]
-        cap = cls._create(url, cv2.CAP_FFMPEG, params)
+        cap = cls._create(url, cv2.CAP_FFMPEG, _timeout_params(open_timeout, read_timeout))
         if cap is None:
             raise SourceOpenError(f"{url}: cannot open stream (unreachable, refused or not a video)")
         return cls(cap)

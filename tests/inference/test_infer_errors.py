@@ -7,8 +7,8 @@ import logging
 import numpy as np
 import onnx
 import pytest
-from conftest import constant_model
 from onnx import TensorProto, helper
+from onnx_builders import constant_model
 
 from streampipe.errors import ModelError
 from streampipe.inference import load_model

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import iou
+from onnx_builders import iou
 
 ASTRONAUT_FACE = [180, 60, 269, 175]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import constant_model
+from onnx_builders import constant_model
 
 from streampipe.errors import ModelError
 from streampipe.inference import load_model

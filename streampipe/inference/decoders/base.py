@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from ..preprocess import Plan, PreprocessMeta
+from ..preprocess import LETTERBOX, Plan, PreprocessMeta
 from ..signature import TensorInfo
 
 
@@ -107,3 +107,15 @@ def best_class(
     return Candidates(
         cxcywh_to_xyxy(boxes_cxcywh[keep]), scores[keep].astype(np.float32), ids[keep].astype(np.int32)
     )
+
+
+class UltralyticsDecoder(Decoder):
+    """Shared by the YOLOv5 and YOLOv8/11 exports: Ultralytics preprocessing and thresholds.
+
+    Centred letterbox, pad 114, RGB, /255 -- what ``ultralytics`` itself feeds these models.
+    """
+
+    plan = Plan(LETTERBOX, rgb=True, std=(255.0, 255.0, 255.0), pad_value=114.0)
+    default_conf = 0.25
+    default_nms = 0.45
+    default_size = (640, 640)

@@ -1,22 +1,18 @@
 """YOLOv5/v7-style decoded output ``[1, N, 5+C]``: cx, cy, w, h (input pixels), objectness, class scores.
 
-Preprocessing follows Ultralytics: centred letterbox, pad 114, RGB, /255.
+Preprocessing and thresholds follow Ultralytics (``UltralyticsDecoder``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..preprocess import LETTERBOX, Plan, PreprocessMeta
-from .base import Candidates, Decoder, best_class, check_n_by_5c
+from ..preprocess import PreprocessMeta
+from .base import Candidates, UltralyticsDecoder, best_class, check_n_by_5c
 
 
-class Yolov5Decoder(Decoder):
+class Yolov5Decoder(UltralyticsDecoder):
     name = "yolov5"
-    plan = Plan(LETTERBOX, rgb=True, std=(255.0, 255.0, 255.0), pad_value=114.0)
-    default_conf = 0.25
-    default_nms = 0.45
-    default_size = (640, 640)
     LAYOUT = "[1, N, 5+C] with N > 5+C"
 
     def __init__(self, outputs, input_hw=None):

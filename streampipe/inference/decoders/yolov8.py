@@ -1,23 +1,19 @@
 """YOLOv8/YOLO11-style output ``[1, 4+C, N]``: cx, cy, w, h (input pixels) then class scores, no objectness.
 
-Preprocessing follows Ultralytics: centred letterbox, pad 114, RGB, /255.
+Preprocessing and thresholds follow Ultralytics (``UltralyticsDecoder``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..preprocess import LETTERBOX, Plan, PreprocessMeta
+from ..preprocess import PreprocessMeta
 from ..signature import yolo_grid_count
-from .base import Candidates, Decoder, best_class, describe, single_rank3
+from .base import Candidates, UltralyticsDecoder, best_class, describe, single_rank3
 
 
-class Yolov8Decoder(Decoder):
+class Yolov8Decoder(UltralyticsDecoder):
     name = "yolov8"
-    plan = Plan(LETTERBOX, rgb=True, std=(255.0, 255.0, 255.0), pad_value=114.0)
-    default_conf = 0.25
-    default_nms = 0.45
-    default_size = (640, 640)
     LAYOUT = "[1, 4+C, N] with 4+C < N"
 
     def __init__(self, outputs, input_hw=None):
