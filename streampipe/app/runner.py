@@ -13,8 +13,6 @@ Start-up order, and why:
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +23,8 @@ from ..engine import Pipeline, Stage, StageError
 from ..errors import StreampipeError
 from ..frame import Frame
 from .options import FILE_QUEUE_SIZE, LIVE_QUEUE_SIZE, RunOptions
+from .outcome import describe_error, exit_code_for, failure_details, interrupted_text
+from .output_checks import check_outputs, report_is_the_problem
 from .progress import Progress
 from .report import build_report, format_table, write_json
 from .sources import LimitedSource
@@ -223,36 +223,6 @@ def build_plan(options: RunOptions, model: Any, source: Any, counters: Counters,
     return plan, [encoder, *sinks]
 
 
-def exit_code_for(error: BaseException) -> int:
-    """1 for failures while running, the error's own code for streampipe errors."""
-    cause = error.__cause__ if isinstance(error, StageError) and error.__cause__ else error
-    if isinstance(cause, StreampipeError):
-        return 1 if isinstance(error, StageError) else cause.exit_code
-    return 1
-
-
-def describe_error(error: BaseException) -> str:
-    """One line: for a stage failure, the stage and frame, then the original message."""
-    if isinstance(error, StageError):
-        cause = error.__cause__
-        text = f"{type(cause).__name__}: {cause}" if not isinstance(cause, StreampipeError) else str(cause)
-        where = f"frame {error.index}" if error.index is not None else "start/stop"
-        return f"{error.stage} failed at {where}: {text}"
-    return str(error) or type(error).__name__
-
-
-def failure_details(error: BaseException | None, options: RunOptions) -> dict[str, Any] | None:
-    """Where a failure happened, for scripts: stage, frame, exception type, and the output file
-    when an output failed (``Fanout`` tags the exception with the failing sink's path)."""
-    if error is None:
-        return None
-    stage = getattr(error, "stage", None)
-    cause = error.__cause__ if stage is not None and error.__cause__ is not None else error
-    output = getattr(cause, "output", None)
-    return {"stage": stage, "frame": getattr(error, "index", None), "type": type(cause).__name__,
-            "output": output}
-
-
 def run_job(
     options: RunOptions,
     *,
@@ -282,7 +252,7 @@ def run_job(
         try:
             check_outputs(options)
         except StreampipeError:
-            if report_path and _same_or_unwritable(report_path, options):
+            if report_path and report_is_the_problem(report_path, options):
                 report_path = None  # the report itself is the problem: do not try to write it
             raise
         model, source = open_model_and_source(options, model, timings)
@@ -319,12 +289,12 @@ def run_job(
                 display.close()
         if snapshot.status == "interrupted" or interrupted():
             status, exit_code = "interrupted", 128 + (interrupted() or 2)
-            error = _interrupted_text(interrupted())
+            error = interrupted_text(interrupted())
     except StageError as exc:
         status, error, exit_code = "error", describe_error(exc), exit_code_for(exc)
         failure: BaseException | None = exc
     except KeyboardInterrupt:
-        status, error, exit_code = "interrupted", _interrupted_text(interrupted()), 128 + (interrupted() or 2)
+        status, error, exit_code = "interrupted", interrupted_text(interrupted()), 128 + (interrupted() or 2)
         failure = None
     except StreampipeError as exc:
         status, error, exit_code = "error", describe_error(exc), exc.exit_code
@@ -342,7 +312,7 @@ def run_job(
             status = "interrupted"
     if status == "ok" and interrupted():
         # A signal just after the end of the stream (outputs already final): still say so.
-        status, error, exit_code = "interrupted", _interrupted_text(interrupted()), 128 + (interrupted() or 2)
+        status, error, exit_code = "interrupted", interrupted_text(interrupted()), 128 + (interrupted() or 2)
     source_stats = source.stats() if source is not None and hasattr(source, "stats") else {}
     encoder = report_sinks[0] if report_sinks else None
     written = getattr(encoder, "frames_written", None) if encoder is not None else None
@@ -370,58 +340,6 @@ def run_job(
     if snapshot is not None and options.progress:
         echo(format_table(report))
     return JobResult(report=report, status=status, exit_code=exit_code, error=failure)
-
-
-def _local_file(spec: str) -> str | None:
-    """The real path of a source that is an existing local file, else None."""
-    return os.path.realpath(spec) if os.path.isfile(spec) else None
-
-
-def check_outputs(options: RunOptions) -> None:
-    """Every output is writable, none is the source, no two are the same file (exit 2 at start-up).
-
-    Writing the annotated video over the input would destroy it while it is being read, and two
-    outputs on one path silently clobber each other; both are refused before any work is done.
-    """
-    from ..errors import OutputError
-    from ..video import check_container, open_output_check
-
-    source = _local_file(options.source)
-    seen: dict[str, str] = {}
-    for flag, path in (("--output", options.output), ("--jsonl", options.jsonl), ("--report", options.report)):
-        if not path:
-            continue
-        real = os.path.realpath(path)
-        if source is not None and real == source:
-            raise OutputError(f"{path}: {flag} is the source file; refusing to overwrite the input")
-        if real in seen:
-            raise OutputError(f"{path}: {seen[real]} and {flag} name the same file")
-        seen[real] = flag
-        open_output_check(path)
-    if options.output:
-        check_container(options.output, options.codec)  # before the model loads, not at the sink
-
-
-def _same_or_unwritable(report: str, options: RunOptions) -> bool:
-    """Whether the report path is the reason ``check_outputs`` failed."""
-    from ..video import open_output_check
-
-    real = os.path.realpath(report)
-    others = [p for p in (options.output, options.jsonl) if p]
-    if real == _local_file(options.source) or any(os.path.realpath(p) == real for p in others):
-        return True
-    try:
-        open_output_check(report)
-    except StreampipeError:
-        return True
-    return False
-
-
-def _interrupted_text(signum: int | None) -> str:
-    try:
-        return f"interrupted by {signal.Signals(signum or signal.SIGINT).name}"
-    except ValueError:
-        return f"interrupted by signal {signum}"
 
 
 class _PublishOnly:

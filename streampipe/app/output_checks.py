@@ -1,0 +1,53 @@
+"""Start-up checks of the outputs: writable, not the source, not each other (exit 2 before any work)."""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import StreampipeError
+from .options import RunOptions
+
+
+def local_file(spec: str) -> str | None:
+    """The real path of a source that is an existing local file, else None."""
+    return os.path.realpath(spec) if os.path.isfile(spec) else None
+
+
+def check_outputs(options: RunOptions) -> None:
+    """Every output is writable, none is the source, no two are the same file (exit 2 at start-up).
+
+    Writing the annotated video over the input would destroy it while it is being read, and two
+    outputs on one path silently clobber each other; both are refused before any work is done.
+    """
+    from ..errors import OutputError
+    from ..video import check_container, open_output_check
+
+    source = local_file(options.source)
+    seen: dict[str, str] = {}
+    for flag, path in (("--output", options.output), ("--jsonl", options.jsonl), ("--report", options.report)):
+        if not path:
+            continue
+        real = os.path.realpath(path)
+        if source is not None and real == source:
+            raise OutputError(f"{path}: {flag} is the source file; refusing to overwrite the input")
+        if real in seen:
+            raise OutputError(f"{path}: {seen[real]} and {flag} name the same file")
+        seen[real] = flag
+        open_output_check(path)
+    if options.output:
+        check_container(options.output, options.codec)  # before the model loads, not at the sink
+
+
+def report_is_the_problem(report: str, options: RunOptions) -> bool:
+    """Whether the report path is the reason ``check_outputs`` failed."""
+    from ..video import open_output_check
+
+    real = os.path.realpath(report)
+    others = [p for p in (options.output, options.jsonl) if p]
+    if real == local_file(options.source) or any(os.path.realpath(p) == real for p in others):
+        return True
+    try:
+        open_output_check(report)
+    except StreampipeError:
+        return True
+    return False
