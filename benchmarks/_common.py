@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def data_dir() -> Path:
     """``$STREAMPIPE_TEST_DATA`` or ``../shared/data`` next to the checkout."""
     path = Path(os.environ.get("STREAMPIPE_TEST_DATA", ROOT.parent / "shared" / "data"))
+    if not path.is_absolute() and not path.is_dir():
+        path = ROOT / path  # relative to the checkout, as .ci/run sets it
     if not (path / "MANIFEST.md").is_file():
         sys.exit(f"benchmark data not found at {path}: set STREAMPIPE_TEST_DATA")
     return path

@@ -5,6 +5,7 @@ Timings are never asserted (shared, noisy machines); only that the scripts work 
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.timeout(300)
 
 
-def run_script(name: str, *args: str) -> str:
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args], capture_output=True,
+def run_script(name: str, *args: str, data: Path | None = None) -> str:
+    env = {**os.environ, "STREAMPIPE_TEST_DATA": str(data)} if data is not None else None
+    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / name), *args], capture_output=True, env=env,
                           text=True, timeout=280, check=False, cwd=ROOT / "benchmarks", stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return proc.stdout
@@ -28,7 +30,7 @@ def test_engine_overhead_prints_both_rates_and_their_ratio() -> None:
 
 
 def test_pipeline_vs_sequential_prints_the_goals(data_dir) -> None:
-    out = run_script("pipeline_vs_sequential.py", "--frames", "12")
+    out = run_script("pipeline_vs_sequential.py", "--frames", "12", data=data_dir)
     assert "speedup pipeline/sequential" in out and "efficiency pipeline/limit" in out
 
 
