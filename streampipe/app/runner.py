@@ -13,6 +13,7 @@ Start-up order, and why:
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -209,7 +210,9 @@ def build_plan(options: RunOptions, model: Any, source: Any, counters: Counters,
     if options.preview is not None:
         from ..video import MjpegPreviewServer
 
-        sinks.append(MjpegPreviewServer(options.preview))
+        server = MjpegPreviewServer(options.preview)
+        print(f"streampipe: preview at {server.url}", file=sys.stderr)  # port 0 picks a free one
+        sinks.append(server)
     plan = StepPlan(
         renderer=renderer,
         encoder=encoder,
