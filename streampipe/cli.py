@@ -132,7 +132,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--input-size", type=_size, help="network input WxH for dynamic-size models")
     g.add_argument("--batch", type=_positive, default=1, help="micro-batch size for inference (default: 1)")
     g.add_argument("--batch-wait-ms", type=_seconds(0, inclusive=True), default=5.0, help="max wait to fill a batch (default: 5)")
-    g.add_argument("--infer-workers", type=_positive, help="parallel inference threads (default: 2 on CPU)")
+    g.add_argument("--infer-workers", type=_int_range(1, 64), help="parallel inference threads (default: 2 on CPU)")
     g.add_argument("--intra-op-threads", type=_positive, help="ONNX Runtime threads per run (default: 1 with "
                    "several inference workers, else the cores left by the other busy stages)")
 

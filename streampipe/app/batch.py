@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StreampipeError
+from .output_checks import same_file
 from .report import write_json
 
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".ts", ".mpg", ".mpeg", ".gif", ".flv", ".wmv"}
@@ -62,10 +63,10 @@ def plan_outputs(inputs: list[str], out_dir: Path, video: bool) -> list[tuple[st
             "jsonl": str(out_dir / f"{stem}.jsonl"),
             "report": str(out_dir / f"{stem}.report.json"),
         }))
-    sources = {os.path.realpath(p) for p in inputs if os.path.isfile(p)}
+    sources = [p for p in inputs if os.path.isfile(p)]
     for _, outs in planned:
         for target in outs.values():
-            if target and os.path.realpath(target) in sources:
+            if target and any(same_file(target, src) for src in sources):
                 raise _output_error(f"{target}: would overwrite an input; choose another --out-dir")
     return planned
 

@@ -13,6 +13,17 @@ def local_file(spec: str) -> str | None:
     return os.path.realpath(spec) if os.path.isfile(spec) else None
 
 
+def same_file(a: str, b: str) -> bool:
+    """Same file on disk: same resolved path, or (both existing) same device and inode, which
+    also catches hard links."""
+    if os.path.realpath(a) == os.path.realpath(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
 def check_outputs(options: RunOptions) -> None:
     """Every output is writable, none is the source, no two are the same file (exit 2 at start-up).
 
@@ -23,16 +34,16 @@ def check_outputs(options: RunOptions) -> None:
     from ..video import check_container, open_output_check
 
     source = local_file(options.source)
-    seen: dict[str, str] = {}
+    seen: list[tuple[str, str]] = []
     for flag, path in (("--output", options.output), ("--jsonl", options.jsonl), ("--report", options.report)):
         if not path:
             continue
-        real = os.path.realpath(path)
-        if source is not None and real == source:
+        if source is not None and same_file(path, source):
             raise OutputError(f"{path}: {flag} is the source file; refusing to overwrite the input")
-        if real in seen:
-            raise OutputError(f"{path}: {seen[real]} and {flag} name the same file")
-        seen[real] = flag
+        for other_flag, other in seen:
+            if same_file(path, other):
+                raise OutputError(f"{path}: {other_flag} and {flag} name the same file")
+        seen.append((flag, path))
         open_output_check(path)
     if options.output:
         check_container(options.output, options.codec)  # before the model loads, not at the sink
@@ -42,9 +53,9 @@ def report_is_the_problem(report: str, options: RunOptions) -> bool:
     """Whether the report path is the reason ``check_outputs`` failed."""
     from ..video import open_output_check
 
-    real = os.path.realpath(report)
     others = [p for p in (options.output, options.jsonl) if p]
-    if real == local_file(options.source) or any(os.path.realpath(p) == real for p in others):
+    source = local_file(options.source)
+    if (source is not None and same_file(report, source)) or any(same_file(report, p) for p in others):
         return True
     try:
         open_output_check(report)

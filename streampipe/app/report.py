@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -80,14 +81,26 @@ def build_report(
 
 
 def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
-    """Write atomically (temp file + rename) so a reader never sees half a report."""
-    target = Path(path)
-    tmp = target.with_name(target.name + ".tmp")
+    """Write a JSON document so a reader never sees half of it.
+
+    A regular file (or a new one) is replaced atomically: a uniquely named temporary file in the
+    same folder, then a rename. Symlinks are followed (the link stays a link) and anything that
+    is not a regular file, such as ``/dev/stdout`` or a pipe, is written in place.
+    """
+    text = json.dumps(data, indent=2, default=str) + "\n"
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        with open(target, "w") as fh:
+            fh.write(text)
+        return
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
-        tmp.write_text(json.dumps(data, indent=2, default=str) + "\n")
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
         raise
 
 

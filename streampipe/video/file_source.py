@@ -78,6 +78,7 @@ class FileSource(Source):
         self._container: av.container.InputContainer | None = None
         self._path = path
         self._decoded = 0
+        self._last_pts: float | None = None
         if not os.path.exists(path):
             raise SourceOpenError(f"{path}: no such file")
         if os.path.isfile(path) and os.path.getsize(path) == 0:
@@ -154,6 +155,8 @@ class FileSource(Source):
         problem = None
         if announced and announced - decoded > _missing_frames_allowed(announced):
             problem = f"the container announces {announced} frames"
+        elif not announced and (short := self._short_of_duration(stream)) is not None:
+            problem = short
         elif last_corrupt:
             problem = "its last packet is incomplete"
         elif "mpegts" in self._container.format.name:
@@ -163,12 +166,28 @@ class FileSource(Source):
         if problem:
             raise DecodeError(f"{self._path}: truncated file: decoded {decoded} frames but {problem}")
 
+    def _short_of_duration(self, stream: av.video.stream.VideoStream) -> str | None:
+        """For containers that announce a duration but no frame count (Matroska, WebM): did
+        decoding stop well before the announced end? Tolerance: 2 frames or 1 % of the duration."""
+        assert self._container is not None
+        rate = stream.average_rate or stream.guessed_rate
+        if not rate or self._last_pts is None or not self._container.duration:
+            return None
+        start = float(self._container.start_time or 0) / av.time_base
+        end = start + self._container.duration / av.time_base
+        reached = self._last_pts + 1 / float(rate)
+        if end - reached > max(2 / float(rate), 0.01 * (end - start)):
+            return f"the container announces {end - start:.2f} s and decoding stopped at {reached - start:.2f} s"
+        return None
+
     def _convert(self, vf: av.VideoFrame) -> tuple[np.ndarray, float | None]:
         self._decoded += 1
         image = vf.to_ndarray(format="bgr24")
         if vf.rotation:
             image = rotate_ccw(image, vf.rotation)
         pts = float(vf.pts * vf.time_base) if vf.pts is not None and vf.time_base else None
+        if pts is not None:
+            self._last_pts = pts
         return np.ascontiguousarray(image), pts
 
     def _read(self) -> tuple[np.ndarray, float | None] | None:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import threading
 import time
 
 import pytest
 from clitools import read_video, run_cli
+
+from streampipe.app.report import write_json
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -70,3 +74,30 @@ def test_display_without_a_screen_warns_once_and_the_run_succeeds(tmp_path) -> N
     report = json.loads(rep.read_text())
     assert report["status"] == "ok" and report["frames"]["written"] == 10
     assert len(read_video(tmp_path / "o.mp4")[0]) == 10
+
+
+def test_a_hard_link_to_the_source_is_the_source(data_dir, tmp_path) -> None:
+    src = tmp_path / "in.mp4"
+    shutil.copy(data_dir / "videos/carphone_pristine.mp4", src)
+    os.link(src, tmp_path / "same.mp4")
+    before = src.read_bytes()
+    res = run_cli("run", "--source", str(src), "--output", str(tmp_path / "same.mp4"), "--no-progress")
+    assert res.returncode == 2 and "source file" in res.stderr
+    assert src.read_bytes() == before
+
+
+def test_reports_are_written_through_symlinks_and_into_non_regular_files(tmp_path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (tmp_path / "link.json").symlink_to(real / "r.json")
+    write_json(tmp_path / "link.json", {"a": 1})
+    assert (tmp_path / "link.json").is_symlink() and json.loads((real / "r.json").read_text()) == {"a": 1}
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    got: list[str] = []
+    reader.start()
+    write_json(fifo, {"b": 2})
+    reader.join(5)
+    assert fifo.exists() and not fifo.is_file() and json.loads(got[0]) == {"b": 2}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.json", "pipe", "real"]  # no temp files left

@@ -115,7 +115,8 @@ def cut(path: Path, fraction: float) -> Path:
 @pytest.mark.parametrize(
     ("name", "fmt", "opts", "extra"),
     # the TS cut lands mid-packet (as 187 of 188 cut points do): 90 frames make 650 TS packets
-    [("faststart.mp4", None, {"movflags": "+faststart"}, 0), ("stream.ts", "mpegts", {}, 100)],
+    [("faststart.mp4", None, {"movflags": "+faststart"}, 0), ("stream.ts", "mpegts", {}, 100),
+     ("clip.mkv", "matroska", {}, 0)],  # Matroska announces a duration, not a frame count
 )
 def test_truncated_streamable_file_yields_its_decodable_frames_then_a_decode_error(
     tmp_path: Path, name: str, fmt: str | None, opts: dict[str, str], extra: int
