@@ -7,31 +7,16 @@ import threading
 import time
 from pathlib import Path
 
-import av
 import cv2
 import numpy as np
 import pytest
 from reliability_tools import cut_file, load_report, read_jsonl, read_video, run_cli, synthetic_folder
+from synthetic_clips import write_clip
 
 from streampipe.app.options import RunOptions
 from streampipe.video import decode_synthetic_index, make_synthetic_frame
 
 pytestmark = pytest.mark.timeout(90)
-
-
-def write_clip(path: Path, n: int = 90, fmt: str | None = None, **opts: str) -> Path:
-    """A synthetic H.264 clip (frame index readable back) written with plain PyAV."""
-    with av.open(str(path), "w", format=fmt, options=opts) as c:
-        s = c.add_stream("libx264", rate=30, options={"preset": "ultrafast"})
-        s.width, s.height, s.pix_fmt = 160, 120, "yuv420p"
-        for i in range(n):
-            vf = av.VideoFrame.from_ndarray(make_synthetic_frame(i, 160, 120), format="bgr24")
-            vf.pts = i
-            for p in s.encode(vf):
-                c.mux(p)
-        for p in s.encode(None):
-            c.mux(p)
-    return path
 
 
 def indices(frames: list[np.ndarray]) -> list[int]:
@@ -51,7 +36,8 @@ def test_streamable_file_cut_at_60_percent_writes_its_frames_then_fails(tmp_path
                                                                         extra) -> None:
     """The TS cut lands mid-packet, as 187 of 188 cut points do (a cut exactly on a packet boundary
     is a valid shorter file: see tests/video)."""
-    clip = cut_file(write_clip(tmp_path / name, fmt=fmt, **opts), tmp_path / ("cut_" + name), 0.6, extra)
+    clip = cut_file(write_clip(tmp_path / name, size=(160, 120), fmt=fmt, **opts), tmp_path / ("cut_" + name), 0.6,
+                    extra)
     res = run_cli(*run_args(clip, failing_model, tmp_path), timeout=60)
     assert res.returncode == 1, res.stderr
     assert "truncated file" in res.stderr and str(clip) in res.stderr

@@ -9,9 +9,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from synthetic_clips import write_clip
 
 from streampipe.errors import DecodeError, SourceOpenError
-from streampipe.video import decode_synthetic_index, make_synthetic_frame, open_source
+from streampipe.video import decode_synthetic_index, open_source
 
 MANIFEST = {  # file: (decoded frames, width, height) from shared/data/MANIFEST.md
     "vtest.avi": (795, 768, 576),
@@ -85,23 +86,6 @@ def test_missing_camera_index_fails_fast() -> None:
 
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
-    return path
-
-
-def write_clip(
-    path: Path, n: int = 90, size: tuple[int, int] = (320, 240), fmt: str | None = None, **opts: str
-) -> Path:
-    """Synthetic H.264 clip written with plain PyAV (independent of our own sink)."""
-    with av.open(str(path), "w", format=fmt, options=opts) as c:
-        s = c.add_stream("libx264", rate=30, options={"preset": "ultrafast"})
-        s.width, s.height, s.pix_fmt = size[0], size[1], "yuv420p"
-        for i in range(n):
-            vf = av.VideoFrame.from_ndarray(make_synthetic_frame(i, *size), format="bgr24")
-            vf.pts = i
-            for p in s.encode(vf):
-                c.mux(p)
-        for p in s.encode(None):
-            c.mux(p)
     return path
 
 
