@@ -93,6 +93,7 @@ class Pipeline:
         self._t_start: float | None = None
         self._t_end: float | None = None
         self._interrupted = False
+        self._draining = False  # no more source reads; what was captured still flows
         self._ran = False
         self._stop_hooks: list[Callable[[], object]] = []
 
@@ -120,8 +121,6 @@ class Pipeline:
                 hook()
         if interrupt is not None:
             interrupt()
-
-    _draining = False
 
     def add_stop_hook(self, hook: Callable[[], object]) -> None:
         """Call ``hook()`` on a hard stop, e.g. to cancel a long model run mid-item.
@@ -154,10 +153,6 @@ class Pipeline:
         interrupt = getattr(self.source, "interrupt", None)
         if interrupt is not None:
             interrupt()
-
-    def _after_cutoff(self, seq: int) -> bool:
-        cutoff = self._cutoff
-        return cutoff is not None and seq >= cutoff
 
     @property
     def error(self) -> StageError | None:
@@ -230,11 +225,10 @@ class Pipeline:
                 if not batch:
                     break
                 recorder.items_in += len(batch)
-                if self._cutoff is not None:  # draining after a failure: items from K on are void
-                    keep = [env for env in batch if not self._after_cutoff(env[0])]
-                    if reorder is not None:
-                        for i in range(len(keep), len(batch)):
-                            reorder.deliver(ticket + i, TOMBSTONE)
+                cutoff = self._cutoff
+                if cutoff is not None:  # draining after a failure: items from K on are void
+                    keep = [env for env in batch if env[0] < cutoff]  # a prefix: seqs increase
+                    self._void(reorder, ticket + len(keep), len(batch) - len(keep))
                     batch = keep
                     if not batch:
                         continue
@@ -254,9 +248,7 @@ class Pipeline:
                         self._void(reorder, ticket, len(batch))
                         return
                     recorder.skipped += len(batch)
-                    if reorder is not None:
-                        for i in range(len(batch)):
-                            reorder.deliver(ticket + i, TOMBSTONE)
+                    self._void(reorder, ticket, len(batch))
                     continue
                 # A bulk batch of microsecond items times every SAMPLE_EVERY-th item for the
                 # percentiles and the whole batch for busy time: timing each would cost more
@@ -282,8 +274,7 @@ class Pipeline:
                                 self._void(reorder, ticket + i, len(batch) - i)
                                 return
                             recorder.skipped += 1
-                            if reorder is not None:
-                                reorder.deliver(ticket + i, TOMBSTONE)
+                            self._void(reorder, ticket + i, 1)
                             continue
                         if timed:
                             t_done = clock()
@@ -298,8 +289,7 @@ class Pipeline:
                         recorder.latency.record(t_done - env[1])
                     elif self._cutoff is not None and env[0] >= self._cutoff:
                         recorder.items_out -= 1  # finished after a failure on an earlier item: void
-                        if reorder is not None:
-                            reorder.deliver(ticket + i, TOMBSTONE)
+                        self._void(reorder, ticket + i, 1)
                     elif reorder is not None:
                         reorder.deliver(ticket + i, (env[0], env[1], payload))
                     elif bulk:
@@ -333,7 +323,8 @@ class Pipeline:
 
     @staticmethod
     def _void(reorder: Reorderer | None, ticket: int, n: int) -> None:
-        """Tombstones for a failed worker's tickets, so the items before them still come out."""
+        """Tombstones for ``n`` tickets from ``ticket`` (skipped, failed or void items), so the
+        reorderer after parallel workers moves past them instead of waiting."""
         if reorder is not None:
             for i in range(n):
                 reorder.deliver(ticket + i, TOMBSTONE)
