@@ -15,6 +15,7 @@ live default ``drop-oldest`` and once with ``block``, and prints for each:
 from __future__ import annotations
 
 import argparse
+import threading
 import time
 
 import numpy as np
@@ -42,17 +43,15 @@ def run_once(policy: str, seconds: float, size: str) -> dict:
                          workers=1, progress=False, output=None)
     model, source = open_model_and_source(options)
     log = LatencyLog()
-    plan, _ = build_plan(options, model, source, log, lambda: "")
+    plan = build_plan(options, model, source, log, lambda: "")
     pipeline = Pipeline(source, make_stages(options, model, source, plan), created_at=lambda f: f.t_capture)
-    timer = None
-    import threading
-
     timer = threading.Timer(seconds, pipeline.stop, kwargs={"drain": True})
     timer.start()
     try:
         snap = pipeline.run()
     finally:
         timer.cancel()
+        timer.join()
     lat = np.array(log.latencies) * 1e3
     third = max(1, len(lat) // 3)
     service = sum(s.service_ms["p50"] for s in snap.stages if s.name != "source")

@@ -20,7 +20,7 @@ import argparse
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,17 +46,15 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
+def _plan_for(options: Any, model: Any, source: Any, workdir: Path, tag: str) -> Any:
+    """The job's plan with its outputs redirected to ``workdir/<tag>.*`` (each run its own files)."""
+    opts = replace(options, output=str(workdir / f"{tag}.mp4") if options.output else None,
+                   jsonl=str(workdir / f"{tag}.jsonl"))
+    return build_plan(opts, model, source, Counters(), lambda: "")
+
+
 def _steps(options: Any, model: Any, source: Any, workdir: Path, tag: str) -> list[Step]:
-    opts = _clone(options, output=str(workdir / f"{tag}.mp4") if options.output else None,
-                  jsonl=str(workdir / f"{tag}.jsonl"))
-    plan, _ = build_plan(opts, model, source, Counters(), lambda: "")
-    return build_steps(model, plan)
-
-
-def _clone(options: Any, **changes: Any) -> Any:
-    from dataclasses import replace
-
-    return replace(options, **changes)
+    return build_steps(model, _plan_for(options, model, source, workdir, tag))
 
 
 @dataclass
@@ -134,7 +132,7 @@ def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
     ``options.output`` set (any value) means "encode an H.264 video" in all three runs, into a
     temporary directory; a JSONL file is always written.
     """
-    options = _clone(options, progress=False, realtime=False)
+    options = replace(options, progress=False, realtime=False)
     one_thread_per_opencv_call()  # as run_job does: all three measurements see the same setting
     model = model if model is not None else load_model_for(options)
 
@@ -159,7 +157,7 @@ def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
         seq_n, seq_s = _sequential(_steps(options, model, seq_src, work, "sequential"), seq_src)
 
         pipe_src = LimitedSource(open_source_for(options), n)
-        stages = make_stages(options, model, pipe_src, _plan_for(options, model, pipe_src, work))
+        stages = make_stages(options, model, pipe_src, _plan_for(options, model, pipe_src, work, "pipeline"))
         t0 = time.perf_counter()
         snap = Pipeline(pipe_src, stages, created_at=lambda f: f.t_capture).run()
         pipe_s = time.perf_counter() - t0
@@ -198,13 +196,6 @@ def measure(options: Any, frames: int, model: Any = None) -> dict[str, Any]:
         "latency_ms": snap.latency_ms,
         "bottleneck": max(rows, key=lambda r: r["pipeline_busy"] or 0.0)["name"],
     }
-
-
-def _plan_for(options: Any, model: Any, source: Any, work: Path) -> Any:
-    opts = _clone(options, output=str(work / "pipeline.mp4") if options.output else None,
-                  jsonl=str(work / "pipeline.jsonl"))
-    plan, _ = build_plan(opts, model, source, Counters(), lambda: "")
-    return plan
 
 
 def format_bench(r: dict[str, Any]) -> str:

@@ -189,8 +189,8 @@ def make_stages(options: RunOptions, model: Any, source: Any, plan: StepPlan) ->
 
 
 def build_plan(options: RunOptions, model: Any, source: Any, counters: Counters,
-               overlay_text: Callable[[], str]) -> tuple[StepPlan, list[Any]]:
-    """Renderer and sinks for this job; returns the plan and the objects to report on."""
+               overlay_text: Callable[[], str]) -> StepPlan:
+    """Renderer, encoder and sinks for this job."""
     from ..video import JsonlSink, VideoFileSink
 
     renderer = None
@@ -213,7 +213,7 @@ def build_plan(options: RunOptions, model: Any, source: Any, counters: Counters,
         server = MjpegPreviewServer(options.preview)
         print(f"streampipe: preview at {server.url}", file=sys.stderr)  # port 0 picks a free one
         sinks.append(server)
-    plan = StepPlan(
+    return StepPlan(
         renderer=renderer,
         encoder=encoder,
         sinks=sinks,
@@ -223,7 +223,6 @@ def build_plan(options: RunOptions, model: Any, source: Any, counters: Counters,
         batch=options.batch,
         batch_wait_s=options.batch_wait_ms / 1000.0,
     )
-    return plan, [encoder, *sinks]
 
 
 def run_job(
@@ -246,7 +245,7 @@ def run_job(
     source = None
     pipeline: Pipeline | None = None
     counters = Counters()
-    report_sinks: list[Any] = []
+    plan: StepPlan | None = None
     status, error, exit_code = "ok", None, 0
     snapshot = None
     progress: Progress | None = None
@@ -262,7 +261,7 @@ def run_job(
         if options.max_frames is not None:
             source = LimitedSource(source, options.max_frames)
         progress = Progress(source.info, enabled=options.progress, max_frames=options.max_frames)
-        plan, report_sinks = build_plan(options, model, source, counters, progress.overlay_text)
+        plan = build_plan(options, model, source, counters, progress.overlay_text)
         stages = make_stages(options, model, source, plan)
         pipeline = Pipeline(source, stages, created_at=lambda f: f.t_capture, name="streampipe")
         if hasattr(model, "cancel"):
@@ -290,9 +289,6 @@ def run_job(
         finally:
             if display is not None:
                 display.close()
-        if snapshot.status == "interrupted" or interrupted():
-            status, exit_code = "interrupted", 128 + (interrupted() or 2)
-            error = interrupted_text(interrupted())
     except StageError as exc:
         status, error, exit_code = "error", describe_error(exc), exit_code_for(exc)
         failure: BaseException | None = exc
@@ -311,13 +307,12 @@ def run_job(
             progress.close()
     if pipeline is not None:
         snapshot = pipeline.snapshot()
-        if status == "ok" and snapshot.status == "interrupted":
-            status = "interrupted"
-    if status == "ok" and interrupted():
-        # A signal just after the end of the stream (outputs already final): still say so.
+    if status == "ok" and (interrupted() or (snapshot is not None and snapshot.status == "interrupted")):
+        # Stopped by a signal, or one arrived just after the end of the stream (outputs already
+        # final): either way the run says so.
         status, error, exit_code = "interrupted", interrupted_text(interrupted()), 128 + (interrupted() or 2)
     source_stats = source.stats() if source is not None and hasattr(source, "stats") else {}
-    encoder = report_sinks[0] if report_sinks else None
+    encoder = plan.encoder if plan is not None else None
     written = getattr(encoder, "frames_written", None) if encoder is not None else None
     report = build_report(
         status=status,
