@@ -7,7 +7,6 @@ from typing import Any
 
 from ..engine import StageError
 from ..errors import StreampipeError
-from .options import RunOptions
 
 
 def exit_code_for(error: BaseException) -> int:
@@ -28,7 +27,7 @@ def describe_error(error: BaseException) -> str:
     return str(error) or type(error).__name__
 
 
-def failure_details(error: BaseException | None, options: RunOptions) -> dict[str, Any] | None:
+def failure_details(error: BaseException | None) -> dict[str, Any] | None:
     """Where a failure happened, for scripts: stage, frame, exception type, and the output file
     when an output failed (``Fanout`` tags the exception with the failing sink's path)."""
     if error is None:

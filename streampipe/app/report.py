@@ -10,8 +10,6 @@ from typing import Any
 
 from ..engine import PipelineSnapshot
 
-REPORT_STAGE_KEYS = ("name", "workers", "items", "fps", "service_ms", "busy", "queue_max", "dropped")
-
 
 def stage_rows(snapshot: PipelineSnapshot | None) -> list[dict[str, Any]]:
     """Per-stage rows with the documented keys (``source`` is the capture/decode thread)."""

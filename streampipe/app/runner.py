@@ -326,7 +326,7 @@ def run_job(
         wall_s=time.perf_counter() - t_start,
         outputs={k: v for k, v in (("video", options.output), ("jsonl", options.jsonl)) if v},
     )
-    report["failure"] = failure_details(failure, options)
+    report["failure"] = failure_details(failure)
     if counters.t_first is not None:
         timings["first_frame_s"] = round(counters.t_first - t_start, 4)
     report["startup"] = timings

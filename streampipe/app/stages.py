@@ -2,9 +2,10 @@
 
 ``build_steps`` returns an ordered list of ``Step``: preprocess -> infer -> postprocess -> render
 -> sink. The sink writes every output (video encoder first, then JSON Lines, preview, display) in
-one thread, so after any stop all outputs hold exactly the same frames. The pipeline runs each step as a ``Stage`` (with threads, channels, metrics);
-the benchmark's sequential loop calls the very same callables one after the other, so "pipeline
-vs sequential" compares identical work through identical code.
+one thread, so after any stop all outputs hold exactly the same frames. The pipeline runs each
+step as a ``Stage`` (with threads, channels, metrics); the benchmark's sequential loop calls the
+very same callables one after the other, so "pipeline vs sequential" compares identical work
+through identical code.
 
 Private results travel between steps in ``Frame.meta`` under keys starting with ``_`` (the
 preprocessed tensor, the raw outputs); ``postprocess`` removes them so sinks see a clean frame.
@@ -55,12 +56,16 @@ def make_preprocess(model: Any) -> Callable[[Frame], Frame]:
     return preprocess
 
 
+def _with_outputs(frame: Frame, outputs: list[np.ndarray]) -> Frame:
+    """The frame with its raw model outputs in place of its (now spent) input tensor."""
+    meta = {k: v for k, v in frame.meta.items() if k != TENSOR}
+    meta[OUTPUTS] = outputs
+    return frame.with_(meta=meta)
+
+
 def make_infer(model: Any) -> Callable[[Frame], Frame]:
     def infer(frame: Frame) -> Frame:
-        outputs = model.infer(frame.meta[TENSOR])
-        meta = {k: v for k, v in frame.meta.items() if k != TENSOR}
-        meta[OUTPUTS] = outputs
-        return frame.with_(meta=meta)
+        return _with_outputs(frame, model.infer(frame.meta[TENSOR]))
 
     return infer
 
@@ -77,9 +82,7 @@ def make_infer_batch(model: Any) -> Callable[[Sequence[Frame]], list[Frame]]:
             stacked = np.concatenate([frames[i].meta[TENSOR] for i in idx])
             outputs = model.infer(stacked)
             for j, i in enumerate(idx):
-                meta = {k: v for k, v in frames[i].meta.items() if k != TENSOR}
-                meta[OUTPUTS] = [o[j : j + 1] for o in outputs]
-                out[i] = frames[i].with_(meta=meta)
+                out[i] = _with_outputs(frames[i], [o[j : j + 1] for o in outputs])
         return out  # type: ignore[return-value]
 
     return infer_batch
@@ -117,8 +120,7 @@ class Fanout:
             try:
                 sink.process(frame)
             except Exception as exc:
-                # Several sinks share this stage: name the one that failed (``output`` in the report).
-                exc.output = str(getattr(sink, "path", None) or type(sink).__name__)  # type: ignore[attr-defined]
+                _tag(exc, sink)
                 raise
         if self.on_frame is not None:
             self.on_frame(frame)
@@ -133,10 +135,16 @@ class Fanout:
             try:
                 closer()
             except BaseException as exc:  # noqa: BLE001 - finish closing the others first
+                _tag(exc, sink)
                 first = first or exc
         self._opened.clear()
         if first is not None:
             raise first
+
+
+def _tag(exc: BaseException, sink: Any) -> None:
+    """Several sinks share the sink stage: name the one that failed (``failure.output`` in the report)."""
+    exc.output = str(getattr(sink, "path", None) or type(sink).__name__)  # type: ignore[attr-defined]
 
 
 @dataclass

@@ -37,11 +37,6 @@ class Waker:
     def is_set(self) -> bool:
         return self._flag
 
-    def notify(self) -> None:
-        """Wake waiters for a reason other than interruption (caller must NOT hold ``cond``)."""
-        with self.cond:
-            self.cond.notify_all()
-
     def wait(self, timeout: float) -> bool:
         """Sleep up to ``timeout`` seconds, returning early (True) when interrupted."""
         deadline = time.monotonic() + max(0.0, timeout)
