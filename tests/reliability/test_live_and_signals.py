@@ -3,45 +3,23 @@
 from __future__ import annotations
 
 import signal
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from mjpeg_camera import Feeder, mjpeg_camera
 from reliability_tools import ROOT, Cli, jsonl_lines, load_report, read_jsonl, read_video
 
-from streampipe.video import MjpegPreviewServer, make_synthetic_frame
+from streampipe.video import MjpegPreviewServer
 
 pytestmark = pytest.mark.timeout(60)
 
 
-class Feeder:
-    """Publishes numbered synthetic frames to a preview server at ~50 fps (a real HTTP MJPEG camera)."""
-
-    def __init__(self, server: MjpegPreviewServer) -> None:
-        self.server, self.next = server, 0
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="test-feeder")
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.wait(0.02):
-            self.server.publish(make_synthetic_frame(self.next, 160, 120))
-            self.next += 1
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
 @pytest.fixture
 def camera() -> Iterator[tuple[MjpegPreviewServer, Feeder]]:
-    server = MjpegPreviewServer(0)
-    feeder = Feeder(server)
-    yield server, feeder
-    feeder.close()
-    server.close()
+    with mjpeg_camera(size=(160, 120)) as pair:
+        yield pair
 
 
 def live_args(url: str, model: Path, tmp_path: Path, *extra: str) -> list[str]:

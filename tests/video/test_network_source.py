@@ -7,43 +7,21 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from mjpeg_camera import Feeder, mjpeg_camera
 
 from streampipe.errors import CameraLostError, SourceOpenError
 from streampipe.video import (
     MjpegPreviewServer,
     ReconnectPolicy,
     decode_synthetic_index,
-    make_synthetic_frame,
     open_source,
 )
 
 
-class Feeder:
-    """Publishes numbered synthetic frames to a preview server at ~50 fps from its own thread."""
-
-    def __init__(self, server: MjpegPreviewServer, start: int = 0) -> None:
-        self.server, self.next = server, start
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="test-feeder")
-        self.thread.start()
-
-    def _run(self) -> None:
-        while not self.stop.wait(0.02):
-            self.server.publish(make_synthetic_frame(self.next, 320, 240))
-            self.next += 1
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join()
-
-
 @pytest.fixture
 def mjpeg() -> Iterator[tuple[MjpegPreviewServer, Feeder]]:
-    server = MjpegPreviewServer(0)
-    feeder = Feeder(server)
-    yield server, feeder
-    feeder.close()
-    server.close()
+    with mjpeg_camera() as pair:
+        yield pair
 
 
 def take(src, n: int) -> list:
