@@ -11,8 +11,13 @@ from typing import Any
 from ..engine import PipelineSnapshot
 
 
-def stage_rows(snapshot: PipelineSnapshot | None) -> list[dict[str, Any]]:
-    """Per-stage rows with the documented keys (``source`` is the capture/decode thread)."""
+def stage_rows(snapshot: PipelineSnapshot | None, source_dropped: int = 0) -> list[dict[str, Any]]:
+    """Per-stage rows with the documented keys (``source`` is the capture/decode thread).
+
+    A stage's ``dropped`` counts drops at its input channel; the source has none, so its row carries
+    the frames a live source discarded in its own newest-frame slot: every drop is counted where it
+    happens, and the rows add up to ``frames.dropped``.
+    """
     if snapshot is None:
         return []
     rows = []
@@ -28,7 +33,7 @@ def stage_rows(snapshot: PipelineSnapshot | None) -> list[dict[str, Any]]:
                 "queue_max": s.queue.get("max_depth", 0),
                 "queue_size": s.queue.get("capacity"),
                 "policy": s.queue.get("policy"),
-                "dropped": s.dropped,
+                "dropped": s.dropped + (source_dropped if s.name == "source" else 0),
                 "skipped": s.skipped,
             }
         )
@@ -70,7 +75,7 @@ def build_report(
             "written": written,
         },
         "detections_total": detections_total,
-        "stages": stage_rows(snapshot),
+        "stages": stage_rows(snapshot, source_dropped),
         "latency_ms": {k: lat[k] for k in ("p50", "p95", "p99")},
         "fps": snapshot.fps if snapshot else 0.0,
         "wall_s": round(wall_s, 3),

@@ -86,6 +86,23 @@ def cut_file(src: Path, dst: Path, fraction: float, extra: int = 0) -> Path:
     return dst
 
 
+class SlowModel:
+    """A real (tiny ONNX) model made to take ``ms`` per inference call: the load of a mid-size
+    detector, without its CPU cost, so a live source outruns it on any machine."""
+
+    def __init__(self, model, ms: float) -> None:
+        self._model, self._seconds = model, ms / 1000
+
+    def infer(self, tensor):
+        t_end = time.perf_counter() + self._seconds
+        out = self._model.infer(tensor)
+        time.sleep(max(0.0, t_end - time.perf_counter()))
+        return out
+
+    def __getattr__(self, name):
+        return getattr(self._model, name)
+
+
 def load_report(path: Path) -> dict:
     return json.loads(path.read_text())
 

@@ -17,6 +17,7 @@ import time
 import numpy as np
 import psutil
 import pytest
+from reliability_tools import SlowModel
 
 from streampipe.app.options import RunOptions
 from streampipe.app.runner import load_model_for, run_job
@@ -26,22 +27,6 @@ FPS = 60
 MODEL_MS = 30
 
 
-class SlowModel:
-    """The real (tiny ONNX) model, made to take ``MODEL_MS`` per call: the load of a mid-size detector."""
-
-    def __init__(self, model) -> None:
-        self._model = model
-
-    def infer(self, tensor):
-        t_end = time.perf_counter() + MODEL_MS / 1000
-        out = self._model.infer(tensor)
-        time.sleep(max(0.0, t_end - time.perf_counter()))
-        return out
-
-    def __getattr__(self, name):
-        return getattr(self._model, name)
-
-
 @pytest.mark.soak
 @pytest.mark.timeout(SECONDS + 120)
 def test_soak_rss_and_threads_stay_flat_and_drops_are_exact(tmp_path, failing_model, no_leaked_threads) -> None:
@@ -49,7 +34,7 @@ def test_soak_rss_and_threads_stay_flat_and_drops_are_exact(tmp_path, failing_mo
     opts = RunOptions(source=f"synthetic:320x240@{FPS}:{count}", model=str(failing_model), decoder="classify",
                       conf=0.99, policy="drop-oldest", live=True, infer_workers=1, progress=False, overlay=False,
                       jsonl=str(tmp_path / "d.jsonl"))
-    model = SlowModel(load_model_for(opts))
+    model = SlowModel(load_model_for(opts), MODEL_MS)
     box: dict = {}
     job = threading.Thread(target=lambda: box.setdefault("result", run_job(opts, model=model, echo=print)),
                            name="soak-job")
