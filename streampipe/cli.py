@@ -17,7 +17,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from .errors import StartupError, StreampipeError
 
@@ -61,6 +61,46 @@ class SignalState:
     def install(self) -> None:
         signal.signal(signal.SIGINT, self.handle)
         signal.signal(signal.SIGTERM, self.handle)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the CLI's one-line error: the usage block is one ``--help`` away, and a
+    script reading stderr gets the problem, not a screenful of options."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"streampipe: error: {message} (see: {self.prog} --help)\n")
+
+
+class _ClosedPipeTolerantStdout:
+    """Wraps ``sys.stdout`` so that a reader that went away (``streampipe ... | head -1``) does not
+    turn a finished job into a traceback and exit 1: the rest of the output is discarded, the job
+    and its files complete, and the exit code still says how the job went."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._discard_from_now_on()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._discard_from_now_on()
+
+    def _discard_from_now_on(self) -> None:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stream.fileno())  # also quiets the interpreter's final flush
+        os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -112,7 +152,10 @@ _positive = _int_range(1)
 
 
 def _fraction(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got {text!r}") from None
     if not 0.0 <= value <= 1.0:
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return value
@@ -164,11 +207,11 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.ArgumentDefaultsHelpFormatter
-    parser = argparse.ArgumentParser(prog="streampipe", description="Real-time video inference pipeline.",
+    parser = _Parser(prog="streampipe", description="Real-time video inference pipeline.",
                                      epilog=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details and print tracebacks")
     # -v also works after the subcommand; SUPPRESS keeps a subparser from resetting the top-level value.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log details and print tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="{run,batch,bench,models}")
@@ -316,6 +359,7 @@ def entry() -> None:
     import os
     import threading
 
+    sys.stdout = _ClosedPipeTolerantStdout(sys.stdout)
     code = main()
     stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
     if stuck:

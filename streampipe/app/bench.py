@@ -120,9 +120,9 @@ def run_bench(args: argparse.Namespace) -> int:
 
         open_output_check(args.json)  # fail before minutes of measuring, not after
     result = measure(options, args.frames)
-    print(format_bench(result))
     if args.json:
-        write_json(args.json, result)
+        write_json(args.json, result)  # first: the measurements outlive a closed stdout
+    print(format_bench(result))
     return 0
 
 

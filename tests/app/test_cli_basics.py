@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
-from clitools import run_cli
+from clitools import ROOT, run_cli
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -34,10 +36,33 @@ def test_unknown_model_name_is_a_one_line_startup_error() -> None:
     assert res.stderr.strip().count("\n") == 0 and "no-such-model" in res.stderr
 
 
-def test_bad_usage_exits_2() -> None:
-    assert run_cli("run").returncode == 2
-    assert run_cli("run", "--source", "x", "--policy", "sometimes").returncode == 2
-    assert run_cli("run", "--source", "x", "--conf", "1.5").returncode == 2
+@pytest.mark.parametrize(("args", "named"), [
+    (["run"], "--source"),
+    (["run", "--source", "x", "--policy", "sometimes"], "--policy"),
+    (["run", "--source", "x", "--conf", "1.5"], "--conf"),
+    (["run", "--source", "x", "--conf", "abc"], "--conf"),
+    (["bench", "--source", "x", "--frames", "0"], "--frames"),
+    (["models", "info"], "name"),
+])
+def test_bad_usage_exits_2_with_one_line_naming_the_option(args, named) -> None:
+    res = run_cli(*args)
+    assert res.returncode == 2
+    line = res.stderr.strip()
+    assert "\n" not in line and line.startswith("streampipe: error:") and named in line, res.stderr
+
+
+@pytest.mark.parametrize("args", [["models", "list"], ["run", "--source", "synthetic:160x120@30:10", "--no-live"]])
+def test_a_reader_that_goes_away_does_not_fail_the_job(tmp_path, args) -> None:
+    """``streampipe ... | head -1``: stdout's reader has gone when the table is printed."""
+    report = tmp_path / "r.json"
+    extra = ["--report", str(report)] if args[0] == "run" else []
+    proc = subprocess.Popen([sys.executable, str(ROOT / "run_stream.py"), *args, *extra], cwd=ROOT,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()  # nobody reads stdout: every write to it fails with EPIPE
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and "Traceback" not in err and "BrokenPipe" not in err, err
+    if extra:
+        assert json.loads(report.read_text())["status"] == "ok"
 
 
 def test_synthetic_source_runs_end_to_end_with_a_report(tmp_path) -> None:
