@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from collections.abc import Iterator
 from typing import Protocol
 
@@ -136,8 +137,12 @@ class OpenCVBackend:
     @classmethod
     def open_stream(cls, url: str, *, open_timeout: float, read_timeout: float) -> OpenCVBackend:
         """Open a network stream via FFmpeg; both the open and every read are time-bounded."""
+        t0 = time.monotonic()
         cap = cls._create(url, cv2.CAP_FFMPEG, _timeout_params(open_timeout, read_timeout))
         if cap is None:
+            if time.monotonic() - t0 >= 0.9 * open_timeout:  # FFmpeg gave up waiting, not refused
+                raise SourceOpenError(f"{url}: no video within the open timeout of {open_timeout:g} s "
+                                      "(the server accepted but sent nothing usable; see --open-timeout)")
             raise SourceOpenError(f"{url}: cannot open stream (unreachable, refused or not a video)")
         return cls(cap)
 

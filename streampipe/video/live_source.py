@@ -225,7 +225,7 @@ class LiveSource(Source):
             self._reconnecting = True
             old = self._backend
         old.release()
-        log.warning("%s: %s; reconnecting (up to %d attempts)", uri, reason, attempts)
+        log.warning("%s: %s; reconnecting (up to %d attempt%s)", uri, reason, attempts, "" if attempts == 1 else "s")
         delays = self._policy.delays()
         # The budget spans reconnects until a connection has delivered frames for read_timeout:
         # a server that accepts connections and sends one stale frame (MJPEG servers do) but

@@ -113,3 +113,16 @@ def test_unreachable_url_fails_at_open() -> None:
     with pytest.raises(SourceOpenError, match=f"http://127.0.0.1:{port}/x.mjpg: cannot open stream"):
         open_source(f"http://127.0.0.1:{port}/x.mjpg", open_timeout=2.0)
     assert time.monotonic() - t0 < 3.0
+
+
+@pytest.mark.timeout(15)
+def test_server_that_accepts_but_never_answers_is_an_open_timeout() -> None:
+    """A wedged camera web server: the TCP connection is accepted, no HTTP response ever comes."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        port = listener.getsockname()[1]  # the kernel completes the handshake from the backlog
+        t0 = time.monotonic()
+        with pytest.raises(SourceOpenError, match=f"127.0.0.1:{port}/s.mjpg: no video within the open timeout of 1 s"):
+            open_source(f"http://127.0.0.1:{port}/s.mjpg", open_timeout=1.0)
+        assert time.monotonic() - t0 < 1.0 + 2.0
