@@ -22,6 +22,9 @@ Data flow::
   discarded (counted as in flight at stop). The drain is bounded: after ``drain_on_error_s`` the
   pipeline stops hard. ``drain_on_error_s=0`` stops hard at once, as ``stop()`` does.
 
+The per-item loop of each worker thread (adaptive bulk hand-off, error policy, tombstones) is
+``work_loop.WorkLoop``; this module owns the lifecycle.
+
 No daemon threads: ``run()`` joins every thread it started, and raises ``ShutdownTimeout`` naming
 the culprits if a stage ignores the stop for longer than ``shutdown_timeout``.
 """
@@ -35,13 +38,12 @@ from typing import Any
 
 from .channel import Channel
 from .errors import ShutdownTimeout, StageError
-from .metrics import Clock, PipelineSnapshot, StageMetrics, WorkerRecorder
-from .reorder import TOMBSTONE, Reorderer
+from .metrics import Clock, PipelineSnapshot, StageMetrics
+from .reorder import Reorderer
 from .stage import Stage
+from .work_loop import WorkLoop
 
 SOURCE_STAGE = "source"
-FAST_ITEM_S = 200e-6  # items cheaper than this travel in bulk (see ``_work``)
-SAMPLE_EVERY = 4  # in bulk batches, one item in this many is timed for the percentiles
 
 
 class Pipeline:
@@ -195,161 +197,38 @@ class Pipeline:
                 except BaseException as exc:  # noqa: BLE001
                     self._fail(SOURCE_STAGE, None, exc)
 
-    def _work(self, k: int, recorder: WorkerRecorder, remaining: list[int], lock: threading.Lock) -> None:
-        stage = self.stages[k]
-        inp = self.channels[k]
-        last = k == len(self.stages) - 1
-        out = None if last else self.channels[k + 1]
-        reorder = self.reorderers[k]
-        clock = self.clock
-        batch_mode = stage.batch_size > 1
-        take = stage.take_per_get
-        # Adaptive take: items that cost microseconds are taken and passed on in bulk (one lock
-        # round trip per batch), items that cost milliseconds one at a time, so the next stage
-        # starts on each as soon as it is done. Decided from the last batch's cost per item.
-        adaptive = take > 1 and not batch_mode
-        bulk = adaptive and out is not None and reorder is None
-        cur_take = 1 if adaptive else take
-        linger = stage.batch_wait_s
-        skip_on_error = stage.on_error == "skip"
-        stop = self.stop_event
-        worker = None
-        try:
-            worker = stage.make_worker()
-            opener = getattr(worker, "open", None)
-            if opener is not None:
-                opener()
-            process = worker.process
-            while not stop.is_set():
-                ticket, batch = inp.get_batch(cur_take, linger)
-                if not batch:
-                    break
-                recorder.items_in += len(batch)
-                cutoff = self._cutoff
-                if cutoff is not None:  # draining after a failure: items from K on are void
-                    keep = [env for env in batch if env[0] < cutoff]  # a prefix: seqs increase
-                    self._void(reorder, ticket + len(keep), len(batch) - len(keep))
-                    batch = keep
-                    if not batch:
-                        continue
-                t0 = clock()
-                try:
-                    if batch_mode:
-                        results = process([env[2] for env in batch])
-                        if len(results) != len(batch):
-                            raise ValueError(f"batch stage returned {len(results)} results for {len(batch)}")
-                    else:
-                        results = None
-                except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
-                    if stop.is_set():
-                        return  # the stop cancelled this item (e.g. a model run): not a failure
-                    if not skip_on_error:
-                        self._fail(stage.name, batch[0][0], exc)
-                        self._void(reorder, ticket, len(batch))
-                        return
-                    recorder.skipped += len(batch)
-                    self._void(reorder, ticket, len(batch))
-                    continue
-                # A bulk batch of microsecond items times every SAMPLE_EVERY-th item for the
-                # percentiles and the whole batch for busy time: timing each would cost more
-                # than the items themselves. Counts stay exact.
-                sampled = results is None and not last and len(batch) > 1
-                pending = []
-                for i, env in enumerate(batch):
-                    if stop.is_set():  # a hard stop does not wait for the rest of a taken batch
-                        break
-                    if results is None:
-                        timed = not sampled or i % SAMPLE_EVERY == 0
-                        if timed:
-                            t_item = clock()
-                        try:
-                            payload = process(env[2])
-                        except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
-                            if stop.is_set():
-                                return  # the stop cancelled this item (e.g. a model run): not a failure
-                            if not skip_on_error:
-                                if pending:  # items before the failing one still go downstream
-                                    out.put_many(pending)
-                                self._fail(stage.name, env[0], exc)
-                                self._void(reorder, ticket + i, len(batch) - i)
-                                return
-                            recorder.skipped += 1
-                            self._void(reorder, ticket + i, 1)
-                            continue
-                        if timed:
-                            t_done = clock()
-                            recorder.service.record(t_done - t_item)
-                            if not sampled:
-                                recorder.busy += t_done - t_item
-                    else:
-                        payload = results[i]
-                        t_done = clock()
-                    recorder.items_out += 1
-                    if last:
-                        recorder.latency.record(t_done - env[1])
-                    elif self._cutoff is not None and env[0] >= self._cutoff:
-                        recorder.items_out -= 1  # finished after a failure on an earlier item: void
-                        self._void(reorder, ticket + i, 1)
-                    elif reorder is not None:
-                        reorder.deliver(ticket + i, (env[0], env[1], payload))
-                    elif bulk:
-                        pending.append((env[0], env[1], payload))
-                    else:
-                        out.put((env[0], env[1], payload))
-                if sampled:
-                    recorder.busy += clock() - t0
-                if pending:
-                    out.put_many(pending)
-                if batch_mode:
-                    dt = clock() - t0
-                    recorder.service.record(dt)
-                    recorder.busy += dt
-                elif adaptive:
-                    cur_take = take if (clock() - t0) < FAST_ITEM_S * len(batch) else 1
-        except BaseException as exc:  # noqa: BLE001 - open() or infrastructure failure
-            self._fail(stage.name, None, exc)
-        finally:
-            closer = getattr(worker, "close", None)
-            if closer is not None:
-                try:
-                    closer()
-                except BaseException as exc:  # noqa: BLE001
-                    self._fail(stage.name, None, exc)
-            with lock:
-                remaining[0] -= 1
-                last_out = remaining[0] == 0
-            if last_out and out is not None:
-                out.close()
-
-    @staticmethod
-    def _void(reorder: Reorderer | None, ticket: int, n: int) -> None:
-        """Tombstones for ``n`` tickets from ``ticket`` (skipped, failed or void items), so the
-        reorderer after parallel workers moves past them instead of waiting."""
-        if reorder is not None:
-            for i in range(n):
-                reorder.deliver(ticket + i, TOMBSTONE)
-
     def _start_threads(self) -> None:
         for k, stage in enumerate(self.stages):
             if stage.workers > 1 and k < len(self.stages) - 1:
                 self.reorderers[k] = Reorderer(stage.reorder_window or 4, self.channels[k + 1].put, stage.name)
         threads = [threading.Thread(target=self._capture, name=f"{self.name}-{SOURCE_STAGE}")]
         for k, stage in enumerate(self.stages):
-            remaining = [stage.workers]
-            lock = threading.Lock()
+            out = self.channels[k + 1] if k + 1 < len(self.stages) else None
+            on_exit = self._last_worker_closes(out, stage.workers)
             for w in range(stage.workers):
-                recorder = self.metrics[k].recorders[w]
-                threads.append(
-                    threading.Thread(
-                        target=self._work,
-                        args=(k, recorder, remaining, lock),
-                        name=f"{self.name}-{stage.name}-{w}",
-                    )
-                )
+                loop = WorkLoop(stage, self.channels[k], out, self.reorderers[k], self.metrics[k].recorders[w],
+                                stop=self.stop_event, clock=self.clock, cutoff=lambda: self._cutoff,
+                                fail=self._fail, on_exit=on_exit)
+                threads.append(threading.Thread(target=loop.run, name=f"{self.name}-{stage.name}-{w}"))
         self._threads = threads
         self._t_start = self.clock()
         for t in threads:
             t.start()
+
+    @staticmethod
+    def _last_worker_closes(out: Channel[Any] | None, workers: int) -> Callable[[], None]:
+        """End of stream for the next stage: its input closes when the last worker of this one exits."""
+        remaining = [workers]
+        lock = threading.Lock()
+
+        def on_exit() -> None:
+            with lock:
+                remaining[0] -= 1
+                last_out = remaining[0] == 0
+            if last_out and out is not None:
+                out.close()
+
+        return on_exit
 
     def _join_all(self, on_tick: Callable[[], object] | None, tick_s: float) -> None:
         """Wait for every thread; wakes every ``tick_s`` to run ``on_tick`` and to enforce the
