@@ -115,53 +115,52 @@ class WorkLoop:
             except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
                 return self._on_error(exc, batch[0][0], ticket, len(batch), len(batch), [])
         sampled = results is None and not self.last and len(batch) > 1
+        # Locals: this loop runs once per item per stage, so every attribute lookup shows up.
+        clock, process, recorder, stop, reorder = self.clock, self.process, self.recorder, self.stop, self.reorder
         pending: list[Envelope] = []
         for i, env in enumerate(batch):
-            if self.stop.is_set():  # a hard stop does not wait for the rest of a taken batch
+            if stop.is_set():  # a hard stop does not wait for the rest of a taken batch
                 break
             if results is None:
                 timed = not sampled or i % SAMPLE_EVERY == 0
-                t_item = self.clock() if timed else 0.0
+                t_item = clock() if timed else 0.0
                 try:
-                    payload = self.process(env[2])
+                    payload = process(env[2])
                 except Exception as exc:  # noqa: BLE001 - the stage's error policy decides
                     if not self._on_error(exc, env[0], ticket + i, 1, len(batch) - i, pending):
                         return False
                     continue
-                t_done = self.clock() if timed else 0.0
+                t_done = clock() if timed else 0.0
                 if timed:
-                    self.recorder.service.record(t_done - t_item)
+                    recorder.service.record(t_done - t_item)
                     if not sampled:
-                        self.recorder.busy += t_done - t_item
+                        recorder.busy += t_done - t_item
             else:
                 payload = results[i]
-                t_done = self.clock()
-            self._emit(ticket + i, env, payload, t_done, pending)
+                t_done = clock()
+            # Pass the result on: latency at the sink, else the reorderer, a bulk batch or the channel.
+            recorder.items_out += 1
+            cutoff = self.cutoff()
+            if self.last:
+                recorder.latency.record(t_done - env[1])
+            elif cutoff is not None and env[0] >= cutoff:
+                recorder.items_out -= 1  # finished after a failure on an earlier item: void
+                void(reorder, ticket + i, 1)
+            elif reorder is not None:
+                reorder.deliver(ticket + i, (env[0], env[1], payload))
+            elif self.bulk:
+                pending.append((env[0], env[1], payload))
+            else:
+                self.out.put((env[0], env[1], payload))  # type: ignore[union-attr] - not the sink
         if sampled:
-            self.recorder.busy += self.clock() - t0
+            recorder.busy += clock() - t0
         if pending:
             self.out.put_many(pending)  # type: ignore[union-attr] - pending only when out exists
         if self.batch_mode:
-            dt = self.clock() - t0
-            self.recorder.service.record(dt)
-            self.recorder.busy += dt
+            dt = clock() - t0
+            recorder.service.record(dt)
+            recorder.busy += dt
         return True
-
-    def _emit(self, ticket: int, env: Envelope, payload: Any, t_done: float, pending: list[Envelope]) -> None:
-        """Pass one result on: latency at the sink, the reorderer, a bulk batch or the channel."""
-        self.recorder.items_out += 1
-        cutoff = self.cutoff()
-        if self.last:
-            self.recorder.latency.record(t_done - env[1])
-        elif cutoff is not None and env[0] >= cutoff:
-            self.recorder.items_out -= 1  # finished after a failure on an earlier item: void
-            void(self.reorder, ticket, 1)
-        elif self.reorder is not None:
-            self.reorder.deliver(ticket, (env[0], env[1], payload))
-        elif self.bulk:
-            pending.append((env[0], env[1], payload))
-        else:
-            self.out.put((env[0], env[1], payload))  # type: ignore[union-attr] - not the sink
 
     def _on_error(self, exc: Exception, seq: int, ticket: int, n_failed: int, n_to_end: int,
                   pending: list[Envelope]) -> bool:
