@@ -210,6 +210,10 @@ class VideoFileSink:
             )
             stream.width, stream.height = width + width % 2, height + height % 2
             stream.pix_fmt = "yuv420p"
+            # x264's frame threads (PyAV asks for slice threads by default): 2.2 vs 2.8 ms per
+            # 768x576 frame in the calling thread, 4 % less CPU, 3 % smaller files.
+            stream.codec_context.thread_type = "FRAME"
+            stream.codec_context.thread_count = 0  # auto: x264 sizes it from the cores
             stream.time_base = TIME_BASE
             stream.codec_context.time_base = TIME_BASE
         except BaseException:
