@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..engine import Pipeline, Stage, StageError
+from ..engine import Pipeline, ShutdownTimeout, Stage, StageError
 from ..errors import StreampipeError
 from ..frame import Frame
 from .options import FILE_QUEUE_SIZE, LIVE_QUEUE_SIZE, RunOptions
@@ -30,6 +30,11 @@ from .progress import Progress
 from .report import build_report, format_table, write_json
 from .sources import LimitedSource
 from .stages import StepPlan, build_steps
+
+# After a stop, how long the run waits for a stage stuck in a call that ignores it (a model
+# without cancel support, a hung file system) before reporting the stuck threads. Generous:
+# finalizing the outputs (encoder flush, MP4 index) happens inside this bound too.
+SHUTDOWN_TIMEOUT_S = 10.0
 
 log = logging.getLogger("streampipe.app")
 
@@ -263,7 +268,8 @@ def run_job(
         progress = Progress(source.info, enabled=options.progress, max_frames=options.max_frames)
         plan = build_plan(options, model, source, counters, progress.overlay_text)
         stages = make_stages(options, model, source, plan)
-        pipeline = Pipeline(source, stages, created_at=lambda f: f.t_capture, name="streampipe")
+        pipeline = Pipeline(source, stages, created_at=lambda f: f.t_capture, name="streampipe",
+                            shutdown_timeout=SHUTDOWN_TIMEOUT_S)
         if hasattr(model, "cancel"):
             # A stop must not wait for a long ONNX Runtime run (seconds per frame on big inputs).
             model.reset_cancel()
@@ -295,6 +301,11 @@ def run_job(
     except KeyboardInterrupt:
         status, error, exit_code = "interrupted", interrupted_text(interrupted()), 128 + (interrupted() or 2)
         failure = None
+    except ShutdownTimeout as exc:  # a stage stuck in a call that ignores the stop (the report says which)
+        sig = interrupted()
+        status, exit_code = ("interrupted", 128 + sig) if sig else ("error", 1)
+        error = f"{interrupted_text(sig)}; {exc}" if sig else str(exc)
+        failure = exc
     except StreampipeError as exc:
         status, error, exit_code = "error", describe_error(exc), exc.exit_code
         failure = exc

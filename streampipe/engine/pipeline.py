@@ -231,8 +231,9 @@ class Pipeline:
         return on_exit
 
     def _join_all(self, on_tick: Callable[[], object] | None, tick_s: float) -> None:
-        """Wait for every thread; wakes every ``tick_s`` to run ``on_tick`` and to enforce the
-        drain deadline after a failure (a stage stuck while draining then gets a hard stop)."""
+        """Wait for every thread; wakes every ``tick_s`` to run ``on_tick``, to enforce the drain
+        deadline after a failure (a stage stuck while draining then gets a hard stop), and to
+        bound the wait after a hard stop by ``shutdown_timeout``."""
         for t in self._threads:
             while t.is_alive():
                 t.join(tick_s)
@@ -241,6 +242,7 @@ class Pipeline:
                 deadline = self._drain_deadline
                 if deadline is not None and time.monotonic() > deadline:
                     self.stop()
+                if self.stop_event.is_set():
                     self._join_after_stop()
                     return
 

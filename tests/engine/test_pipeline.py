@@ -397,6 +397,32 @@ def test_a_stage_that_ignores_stop_is_named_in_shutdown_timeout() -> None:
         t.join(5)
 
 
+def test_run_bounds_its_wait_after_an_outside_stop_by_shutdown_timeout() -> None:
+    """``stop()`` from another thread while a stage ignores it: ``run()`` itself raises
+    ``ShutdownTimeout`` after ``shutdown_timeout``, instead of waiting for the stage."""
+    release = threading.Event()
+    entered = threading.Event()
+
+    def stubborn(x):
+        entered.set()
+        release.wait()
+        return x
+
+    p = Pipeline(endless(), [Stage("stubborn", stubborn), Stage("sink", lambda x: x)], shutdown_timeout=0.3)
+    t, box = run_in_thread(p)
+    try:
+        assert entered.wait(5)
+        t_stop = time.monotonic()
+        p.stop()
+        t.join(5)
+        assert not t.is_alive() and time.monotonic() - t_stop < 0.3 + 1.0
+        assert isinstance(box.get("error"), ShutdownTimeout) and "stubborn" in str(box["error"])
+    finally:
+        release.set()
+        for thread in p.threads():
+            thread.join(5)
+
+
 def test_bad_stage_configs_are_refused() -> None:
     with pytest.raises(ValueError, match="sink"):
         Pipeline([], [Stage("sink", lambda x: x, workers=2)])

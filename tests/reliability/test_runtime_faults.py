@@ -189,3 +189,58 @@ def test_black_frames_and_a_threshold_of_0_99_give_zero_detections_and_every_fra
         assert report["detections_total"] == 0 and report["frames"]["written"] == n
         assert len(read_video(tmp_path / "o.mp4")[0]) == n
         assert all(ln["detections"] == [] for ln in read_jsonl(tmp_path / "d.jsonl"))
+
+
+def test_a_stage_stuck_past_the_shutdown_bound_is_reported_not_waited_for(tmp_path, failing_model, monkeypatch) -> None:
+    """A model call that ignores the stop (no cancel support, a hung driver): after SIGTERM the job
+    gives up on it after the shutdown bound, names the stuck thread, and still finalizes the rest."""
+    from streampipe.app import runner
+
+    class StuckModel:
+        """The real model, except that its 8th inference (warm-up runs included) never returns until released."""
+
+        def __init__(self, model) -> None:
+            self._model, self.calls = model, 0
+            self.stuck, self.release = threading.Event(), threading.Event()
+
+        def infer(self, tensor):
+            self.calls += 1
+            if self.calls == 8:
+                self.stuck.set()
+                self.release.wait()
+            return self._model.infer(tensor)
+
+        def __getattr__(self, name):
+            if name in ("cancel", "reset_cancel"):  # a model that cannot be cancelled
+                raise AttributeError(name)
+            return getattr(self._model, name)
+
+    monkeypatch.setattr(runner, "SHUTDOWN_TIMEOUT_S", 0.5)
+    opts = RunOptions(source=str(synthetic_folder(tmp_path / "frames", 20)), model=str(failing_model),
+                      decoder="classify", conf=0.99, overlay=False, progress=False, infer_workers=1,
+                      jsonl=str(tmp_path / "d.jsonl"), output=str(tmp_path / "o.mp4"), report=str(tmp_path / "r.json"))
+    model = StuckModel(runner.load_model_for(opts))
+    pipelines: list = []
+
+    def stop_when_stuck() -> None:
+        if model.stuck.wait(30) and pipelines:
+            pipelines[0].stop(interrupted=True)
+
+    stopper = threading.Thread(target=stop_when_stuck)
+    stopper.start()
+    try:
+        t0 = time.monotonic()
+        result = runner.run_job(opts, model=model, on_pipeline=lambda p: p is not None and pipelines.append(p),
+                                interrupted=lambda: 15, echo=lambda s: None)
+        took = time.monotonic() - t0
+    finally:
+        model.release.set()
+        stopper.join(10)
+        for t in pipelines[0].threads() if pipelines else []:
+            t.join(10)
+    assert result.exit_code == 143 and result.status == "interrupted"
+    assert "still running" in result.report["error"] and "infer" in result.report["error"]
+    assert took < 0.5 + 5.0  # the bound, plus start-up and the frames before the stuck one
+    assert load_report(tmp_path / "r.json")["status"] == "interrupted"
+    frames, _ = read_video(tmp_path / "o.mp4")  # the sink finalized what reached it: a playable file
+    assert 1 <= len(frames) == len(read_jsonl(tmp_path / "d.jsonl")) == result.report["frames"]["written"]
