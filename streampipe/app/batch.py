@@ -24,9 +24,12 @@ from .report import write_json
 VIDEO_EXTENSIONS = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".ts", ".mpg", ".mpeg", ".gif", ".flv", ".wmv"}
 
 
-def expand_inputs(items: list[str]) -> list[str]:
-    """Files as given, folders expanded to their video files, globs expanded; order kept, no duplicates."""
+def expand_inputs(items: list[str]) -> tuple[list[str], list[str]]:
+    """Files as given, folders expanded to their video files, globs expanded; order kept, no
+    duplicates (an input named twice runs once). Also returns the folders and globs that matched
+    nothing: a mistyped pattern is a failed input, not one silently left out."""
     out: list[str] = []
+    unmatched: list[str] = []
     for item in items:
         if os.path.isdir(item):
             found = sorted(str(p) for p in Path(item).iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
@@ -34,8 +37,10 @@ def expand_inputs(items: list[str]) -> list[str]:
             found = sorted(glob.glob(item))
         else:
             found = [item]
+        if not found:
+            unmatched.append(item)
         out.extend(f for f in found if f not in out)
-    return out
+    return out, unmatched
 
 
 def unique_stem(path: str, used: set[str]) -> str:
@@ -83,7 +88,7 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
             out_dir.mkdir(parents=True)
         except OSError as exc:
             raise _output_error(f"{out_dir}: cannot create output directory ({exc.strerror})") from exc
-    inputs = expand_inputs(args.inputs)
+    inputs, unmatched = expand_inputs(args.inputs)
     if not inputs:
         raise _output_error(f"no inputs matched: {' '.join(args.inputs)}")
     planned = plan_outputs(inputs, out_dir, args.video)
@@ -91,6 +96,12 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
     results: list[dict[str, Any]] = []
     t0 = time.perf_counter()
     first_failure = 0
+    for pattern in unmatched:
+        error = f"{pattern}: no video files matched"
+        print(f"streampipe: error: {error}", file=sys.stderr)
+        results.append({"input": pattern, "status": "error", "exit_code": 2, "error": error, "frames": None,
+                        "fps": None, "detections_total": None, "report": None})
+        first_failure = first_failure or 2
     for path, outs in planned:
         if signals.signum is not None:
             results.append({"input": path, "status": "not run", "exit_code": None, "error": "batch interrupted",
@@ -98,7 +109,7 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
             continue
         options = options_from_args(args, source=path)
         options.output, options.jsonl, options.report = outs["output"], outs["jsonl"], outs["report"]
-        print(f"[{len(results) + 1}/{len(inputs)}] {path}", file=sys.stderr)
+        print(f"[{len(results) - len(unmatched) + 1}/{len(inputs)}] {path}", file=sys.stderr)
         result = run_job(options, model=model, on_pipeline=signals.set_pipeline,
                          interrupted=lambda: signals.signum)
         rep = result.report
@@ -111,7 +122,7 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
             first_failure = first_failure or result.exit_code
     ran = [r for r in results if r["frames"] is not None]
     aggregate = {
-        "inputs": len(inputs),
+        "inputs": len(results),
         "succeeded": sum(r["status"] == "ok" for r in results),
         "failed": sum(r["status"] not in ("ok", "not run") for r in results),
         "not_run": sum(r["status"] == "not run" for r in results),
@@ -121,7 +132,7 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
         "results": results,
     }
     write_json(out_dir / "batch_report.json", aggregate)
-    print(f"batch: {aggregate['succeeded']}/{len(inputs)} inputs ok, {aggregate['frames_processed']} frames, "
+    print(f"batch: {aggregate['succeeded']}/{len(results)} inputs ok, {aggregate['frames_processed']} frames, "
           f"{aggregate['wall_s']:.1f} s; aggregate report: {out_dir / 'batch_report.json'}", file=sys.stderr)
     return first_failure
 
