@@ -55,10 +55,10 @@ class Stage:
     def __post_init__(self) -> None:
         if (self.fn is None) == (self.factory is None):
             raise ValueError(f"stage {self.name!r}: give exactly one of fn= or factory=")
-        if self.workers < 1:
-            raise ValueError(f"stage {self.name!r}: workers must be >= 1")
-        if self.batch_size < 1:
-            raise ValueError(f"stage {self.name!r}: batch_size must be >= 1")
+        for field_name in ("workers", "queue_size", "batch_size"):
+            value = getattr(self, field_name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"stage {self.name!r}: {field_name} must be a whole number >= 1, got {value!r}")
         if self.on_error not in ERROR_POLICIES:
             raise ValueError(f"stage {self.name!r}: on_error must be one of {ERROR_POLICIES}")
         self.policy = Policy.parse(self.policy)

@@ -148,6 +148,10 @@ class Model:
     # -- the split API -----------------------------------------------------------------------------
     def preprocess(self, image_bgr: np.ndarray) -> tuple[np.ndarray, PreprocessMeta]:
         """One frame -> ([1, ...] tensor in the model's layout/dtype, mapping metadata)."""
+        if not isinstance(image_bgr, np.ndarray) or image_bgr.ndim not in (2, 3) or image_bgr.size == 0:
+            # e.g. cv2.imread's None for a path it could not read
+            raise TypeError(f"{self.name}: expected an image (HxWx3 BGR array), got "
+                            f"{type(image_bgr).__name__}{getattr(image_bgr, 'shape', '')}")
         return preprocess(image_bgr, self._plan, self.input_spec, self.target_hw)
 
     def infer(self, batch_tensor: np.ndarray) -> list[np.ndarray]:

@@ -430,6 +430,9 @@ def test_bad_stage_configs_are_refused() -> None:
         Stage("x")
     with pytest.raises(ValueError, match="unique"):
         Pipeline([], [Stage("a", lambda x: x), Stage("a", lambda x: x)])
+    for bad in ({"workers": "2"}, {"workers": 0}, {"queue_size": 2.5}, {"queue_size": 0}, {"batch_size": True}):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be a whole number >= 1"):
+            Stage("a", lambda x: x, **bad)
 
 
 def test_stop_hooks_run_on_a_hard_stop_only() -> None:

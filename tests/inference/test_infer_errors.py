@@ -80,6 +80,14 @@ def test_unknown_class_name(tmp_path):
         load_model(str(p), labels=["a", "b", "c"], classes=["zebra"])
 
 
+def test_detect_on_something_that_is_not_an_image_names_what_it_got(tmp_path):
+    model = load_model(str(constant_model(tmp_path / "cls.onnx", np.zeros(3, np.float32), [1, 3, 32, 32])))
+    with pytest.raises(TypeError, match="expected an image .* got NoneType"):  # cv2.imread of a bad path
+        model.detect(None)
+    with pytest.raises(TypeError, match=r"got ndarray\(0, 0, 3\)"):
+        model.detect(np.zeros((0, 0, 3), np.uint8))
+
+
 def test_static_size_mismatch(data):
     with pytest.raises(ModelError, match="fixed at 416x416"):
         load_model(str(data / "models" / "yolox_nano.onnx"), input_size=(640, 480))
