@@ -26,9 +26,11 @@ VIDEO_EXTENSIONS = {".mp4", ".mkv", ".avi", ".mov", ".webm", ".m4v", ".ts", ".mp
 
 def expand_inputs(items: list[str]) -> tuple[list[str], list[str]]:
     """Files as given, folders expanded to their video files, globs expanded; order kept, no
-    duplicates (an input named twice runs once). Also returns the folders and globs that matched
-    nothing: a mistyped pattern is a failed input, not one silently left out."""
+    duplicates (an input named twice runs once, however it is spelled: ``a/x.mp4`` and
+    ``./b/../a/x.mp4`` are one file). Also returns the folders and globs that matched nothing: a
+    mistyped pattern is a failed input, not one silently left out."""
     out: list[str] = []
+    seen: set[str] = set()
     unmatched: list[str] = []
     for item in items:
         if os.path.isdir(item):
@@ -39,7 +41,11 @@ def expand_inputs(items: list[str]) -> tuple[list[str], list[str]]:
             found = [item]
         if not found:
             unmatched.append(item)
-        out.extend(f for f in found if f not in out)
+        for f in found:
+            key = os.path.realpath(f)
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
     return out, unmatched
 
 
@@ -89,12 +95,9 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
         except OSError as exc:
             raise _output_error(f"{out_dir}: cannot create output directory ({exc.strerror})") from exc
     inputs, unmatched = expand_inputs(args.inputs)
-    if not inputs:
-        raise _output_error(f"no inputs matched: {' '.join(args.inputs)}")
     planned = plan_outputs(inputs, out_dir, args.video)
-    model = load_model_for(options_from_args(args, source=inputs[0]))
-    results: list[dict[str, Any]] = []
     t0 = time.perf_counter()
+    results: list[dict[str, Any]] = []
     first_failure = 0
     for pattern in unmatched:
         error = f"{pattern}: no video files matched"
@@ -102,6 +105,8 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
         results.append({"input": pattern, "status": "error", "exit_code": 2, "error": error, "frames": None,
                         "fps": None, "detections_total": None, "report": None})
         first_failure = first_failure or 2
+    # Nothing to run: the aggregate still says which patterns matched nothing, and no model is loaded.
+    model = load_model_for(options_from_args(args, source=inputs[0])) if inputs else None
     for path, outs in planned:
         if signals.signum is not None:
             results.append({"input": path, "status": "not run", "exit_code": None, "error": "batch interrupted",
@@ -128,7 +133,7 @@ def run_batch(args: argparse.Namespace, signals: Any) -> int:
         "not_run": sum(r["status"] == "not run" for r in results),
         "frames_processed": sum(r["frames"]["processed"] for r in ran),
         "wall_s": round(time.perf_counter() - t0, 3),
-        "model": model.info(),
+        "model": model.info() if model else None,
         "results": results,
     }
     write_json(out_dir / "batch_report.json", aggregate)

@@ -21,7 +21,7 @@ def test_batch_runs_the_good_inputs_and_reports_the_bad_ones(tmp_path) -> None:
     out = tmp_path / "out"  # created by batch
     res = run_cli("batch", str(tmp_path / "a" / "clip.mp4"), str(tmp_path / "nothing*.mp4"),
                   str(tmp_path / "b" / "*.mkv"), str(tmp_path / "notes.mp4"), str(tmp_path / "missing.mp4"),
-                  str(tmp_path / "a" / "clip.mp4"),  # named twice: runs once
+                  str(tmp_path / "b" / ".." / "a" / "clip.mp4"),  # named twice, spelled otherwise: runs once
                   "--out-dir", str(out), "--no-progress")
     assert res.returncode == 2, res.stderr  # the first failure: the glob that matched nothing
     errors = [line for line in res.stderr.splitlines() if line.startswith("streampipe: error:")]
@@ -42,6 +42,13 @@ def test_batch_runs_the_good_inputs_and_reports_the_bad_ones(tmp_path) -> None:
     assert not (out / "notes.mp4").exists() and not (out / "missing.mp4").exists()  # no output for a bad input
 
 
-def test_batch_with_nothing_to_run_is_a_usage_error(tmp_path) -> None:
-    res = run_cli("batch", str(tmp_path / "*.mp4"), "--out-dir", str(tmp_path / "out"))
-    assert res.returncode == 2 and "no inputs matched" in res.stderr.strip().splitlines()[-1]
+def test_batch_where_nothing_matches_reports_every_pattern_and_exits_2(tmp_path) -> None:
+    (tmp_path / "empty").mkdir()
+    patterns = [str(tmp_path / "empty"), str(tmp_path / "*.mp4")]
+    res = run_cli("batch", *patterns, "--out-dir", str(tmp_path / "out"), "--no-progress")
+    assert res.returncode == 2, res.stderr
+    errors = [line for line in res.stderr.splitlines() if line.startswith("streampipe: error:")]
+    assert [e.split("error: ")[1] for e in errors] == [f"{p}: no video files matched" for p in patterns]
+    aggregate = json.loads((tmp_path / "out" / "batch_report.json").read_text())
+    assert (aggregate["inputs"], aggregate["succeeded"], aggregate["failed"]) == (2, 0, 2)
+    assert [r["input"] for r in aggregate["results"]] == patterns and aggregate["model"] is None
