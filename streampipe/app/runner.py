@@ -193,6 +193,22 @@ def make_stages(options: RunOptions, model: Any, source: Any, plan: StepPlan) ->
     return stages
 
 
+def _output_counts(options: RunOptions, plan: StepPlan | None) -> dict[str, dict[str, Any]]:
+    """Each output file and the frames it holds. ``frames.written`` counts the frames every output
+    took; when one output fails at frame K, those written before it in the sink (the video comes
+    first) also hold frame K, and this says so exactly."""
+    from ..video import JsonlSink
+
+    held: dict[str, int] = {}
+    if plan is not None and plan.encoder is not None:
+        held["video"] = plan.encoder.frames_written
+    for sink in plan.sinks if plan is not None else []:
+        if isinstance(sink, JsonlSink):
+            held["jsonl"] = sink.frames_written
+    return {kind: {"path": path, "frames": held.get(kind, 0)}
+            for kind, path in (("video", options.output), ("jsonl", options.jsonl)) if path}
+
+
 def build_plan(options: RunOptions, model: Any, source: Any, counters: Counters,
                overlay_text: Callable[[], str]) -> StepPlan:
     """Renderer, encoder and sinks for this job."""
@@ -323,8 +339,6 @@ def run_job(
         # final): either way the run says so.
         status, error, exit_code = "interrupted", interrupted_text(interrupted()), 128 + (interrupted() or 2)
     source_stats = source.stats() if source is not None and hasattr(source, "stats") else {}
-    encoder = plan.encoder if plan is not None else None
-    written = getattr(encoder, "frames_written", None) if encoder is not None else None
     report = build_report(
         status=status,
         error=error,
@@ -332,10 +346,10 @@ def run_job(
         model=model.info() if model is not None and hasattr(model, "info") else None,
         snapshot=snapshot,
         source_dropped=int(source_stats.get("dropped", 0)),
-        written=counters.frames if written is None else int(written),
+        written=counters.frames,
         detections_total=counters.detections,
         wall_s=time.perf_counter() - t_start,
-        outputs={k: v for k, v in (("video", options.output), ("jsonl", options.jsonl)) if v},
+        outputs=_output_counts(options, plan),
     )
     report["failure"] = failure_details(failure)
     if counters.t_first is not None:

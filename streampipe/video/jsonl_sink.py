@@ -26,7 +26,9 @@ class JsonlSink:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = open_output_check(path)
         self._fh: IO[str] | None = None
-        self.lines_written = 0
+        self.frames_written = 0
+        self._good_size = 0  # bytes of complete lines; a failed write is cut back to this
+        self._failed = False
 
     def open(self) -> None:
         if self._fh is None:
@@ -36,6 +38,8 @@ class JsonlSink:
                 raise SinkError(f"{self.path}: cannot open for writing ({e.strerror})") from e
 
     def process(self, frame: Frame) -> Frame:
+        if self._failed:
+            raise SinkError(f"{self.path}: write after an earlier failure (frame {frame.index})")
         if self._fh is None:
             self.open()
         assert self._fh is not None
@@ -44,13 +48,31 @@ class JsonlSink:
             "pts": None if frame.pts is None else round(frame.pts, 6),
             "detections": frame.detections.to_records() if frame.detections is not None else [],
         }
+        line = json.dumps(record, separators=(",", ":")) + "\n"
         try:
-            self._fh.write(json.dumps(record, separators=(",", ":")) + "\n")
+            self._fh.write(line)
             self._fh.flush()
         except OSError as e:
+            self._cut_partial_line()
             raise SinkError(f"{self.path}: write failed at frame {frame.index} ({e.strerror})") from e
-        self.lines_written += 1
+        self._good_size += len(line.encode("utf-8"))
+        self.frames_written += 1
         return frame
+
+    def _cut_partial_line(self) -> None:
+        """After a failed write (a full disk), drop the half line so every line stays parseable."""
+        fh, self._fh = self._fh, None
+        self._failed = True
+        if fh is None:
+            return
+        try:
+            fh.close()  # may fail again flushing the rest: the truncate below removes it anyway
+        except OSError:
+            pass
+        try:
+            os.truncate(self.path, self._good_size)
+        except OSError:
+            pass  # a device or pipe (``/dev/full``) cannot be truncated; nothing more to save
 
     def close(self) -> None:
         fh, self._fh = self._fh, None

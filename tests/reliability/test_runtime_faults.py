@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import threading
 import time
@@ -14,7 +16,9 @@ from reliability_tools import cut_file, load_report, read_jsonl, read_video, run
 from synthetic_clips import write_clip
 
 from streampipe.app.options import RunOptions
-from streampipe.video import decode_synthetic_index, make_synthetic_frame
+from streampipe.errors import SinkError
+from streampipe.frame import Detections, Frame
+from streampipe.video import JsonlSink, decode_synthetic_index, make_synthetic_frame
 
 pytestmark = pytest.mark.timeout(90)
 
@@ -114,6 +118,11 @@ def test_sink_failing_on_a_full_disk_names_the_sink(tmp_path, failing_model) -> 
     assert report["failure"]["output"] == "/dev/full" and report["failure"]["type"] == "SinkError"
     frames, _ = read_video(tmp_path / "o.mp4")  # the other output is still finalized
     assert indices(frames) == list(range(len(frames)))
+    # The video is written before the JSONL, so it also holds the frame the JSONL failed on; the
+    # report counts what each output holds, and ``written`` what every output holds.
+    assert report["outputs"]["video"] == {"path": str(tmp_path / "o.mp4"), "frames": len(frames)}
+    assert report["outputs"]["jsonl"] == {"path": "/dev/full", "frames": 0}
+    assert report["frames"]["written"] == report["frames"]["processed"] == len(frames) - 1
 
 
 @pytest.fixture
@@ -149,6 +158,27 @@ def test_video_sink_filling_the_disk_mid_run_fails_fast_and_keeps_the_other_outp
     n = report["frames"]["processed"]
     assert report["failure"]["frame"] is not None  # mid-run, not at finalize
     assert 0 < n < 60 and [ln["index"] for ln in read_jsonl(tmp_path / "d.jsonl")] == list(range(n))
+
+
+def test_jsonl_filling_the_disk_keeps_only_whole_lines(tmp_path, tiny_disk) -> None:
+    """A write that fails half way (ENOSPC) is cut back, so every line left parses."""
+    filler = tiny_disk / "filler"
+    vfs = os.statvfs(tiny_disk)
+    filler.write_bytes(b"\0" * ((vfs.f_bavail - 3) * vfs.f_frsize))  # three pages left
+    sink = JsonlSink(tiny_disk / "d.jsonl")
+    sink.open()
+    dets = Detections(boxes=np.tile(np.array([[1, 2, 30, 40]], np.float32), (20, 1)),
+                      scores=np.full(20, 0.5, np.float32), class_ids=np.zeros(20, np.int32), labels=("person",))
+    img = np.zeros((8, 8, 3), np.uint8)
+    with pytest.raises(SinkError, match="No space left on device"):
+        for i in range(1000):
+            sink.process(Frame(i, img, i / 10, 0.0, detections=dets))
+    sink.close()
+    lines = (tiny_disk / "d.jsonl").read_text().splitlines()
+    assert 0 < sink.frames_written == len(lines) < 1000
+    assert [json.loads(line)["index"] for line in lines] == list(range(len(lines)))
+    with pytest.raises(SinkError, match="earlier failure"):
+        sink.process(Frame(len(lines), img, 0.0, 0.0))
 
 
 @pytest.mark.parametrize("kind", ["odd-641x479", "gray", "bgra", "16-bit"])
