@@ -32,7 +32,14 @@ class ModelError(StartupError):
 
 
 class OutputError(StartupError):
-    """An output path cannot be written (missing or read-only directory)."""
+    """An output path cannot be written (missing or read-only directory).
+
+    ``output`` names the output (the report's ``failure.output``), as a failing sink does mid-run.
+    """
+
+    def __init__(self, message: str, *, output: str | None = None) -> None:
+        super().__init__(message)
+        self.output = output
 
 
 class RuntimeFailure(StreampipeError):

@@ -39,10 +39,10 @@ def check_outputs(options: RunOptions) -> None:
         if not path:
             continue
         if source is not None and same_file(path, source):
-            raise OutputError(f"{path}: {flag} is the source file; refusing to overwrite the input")
+            raise OutputError(f"{path}: {flag} is the source file; refusing to overwrite the input", output=path)
         for other_flag, other in seen:
             if same_file(path, other):
-                raise OutputError(f"{path}: {other_flag} and {flag} name the same file")
+                raise OutputError(f"{path}: {other_flag} and {flag} name the same file", output=path)
         seen.append((flag, path))
         open_output_check(path)
     if options.output:

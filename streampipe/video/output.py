@@ -18,15 +18,15 @@ def open_output_check(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
-        raise OutputError(f"{p}: output path is a directory")
+        raise OutputError(f"{p}: output path is a directory", output=str(p))
     if not parent.exists():
-        raise OutputError(f"{p}: output directory {parent} does not exist")
+        raise OutputError(f"{p}: output directory {parent} does not exist", output=str(p))
     if not parent.is_dir():
-        raise OutputError(f"{p}: {parent} is not a directory")
+        raise OutputError(f"{p}: {parent} is not a directory", output=str(p))
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{p}: output directory {parent} is not writable")
+        raise OutputError(f"{p}: output directory {parent} is not writable", output=str(p))
     if p.exists() and not os.access(p, os.W_OK):
-        raise OutputError(f"{p}: output file exists and is not writable")
+        raise OutputError(f"{p}: output file exists and is not writable", output=str(p))
     _probe_create(p, parent)
     return p
 
@@ -41,6 +41,6 @@ def _probe_create(p: Path, parent: Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".streampipe-probe-", dir=parent)
     except OSError as e:
-        raise OutputError(f"{p}: cannot create files in {parent} ({e.strerror})") from None
+        raise OutputError(f"{p}: cannot create files in {parent} ({e.strerror})", output=str(p)) from None
     os.close(fd)
     os.unlink(probe)

@@ -136,7 +136,8 @@ class MjpegPreviewServer:
         try:
             self._server = _Server((host, port), self._latest)
         except OSError as e:
-            raise OutputError(f"preview http://{host}:{port}/: cannot listen ({e.strerror})") from e
+            url = f"http://{host}:{port}/"
+            raise OutputError(f"preview {url}: cannot listen ({e.strerror})", output=url) from e
         self.host, self.port = host, self._server.server_address[1]
         self._thread = threading.Thread(
             target=self._server.serve_forever,

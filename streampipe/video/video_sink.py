@@ -84,7 +84,7 @@ def check_container(path: str | os.PathLike[str], codec: str) -> str:
         return ext
     what = f"a {ext} file" if ext else "a file without an extension"
     hint = _HINTS.get((codec, ext)) or f"use one of {', '.join(allowed)}"
-    raise OutputError(f"{path}: cannot write {codec} video to {what}; {hint}")
+    raise OutputError(f"{path}: cannot write {codec} video to {what}; {hint}", output=str(path))
 
 
 class VideoFileSink:
@@ -104,7 +104,7 @@ class VideoFileSink:
     ) -> None:
         codec = codec.lower()
         if codec not in ALLOWED_EXTENSIONS:
-            raise OutputError(f"{path}: unknown codec {codec!r} (use h264, mp4v or mjpg)")
+            raise OutputError(f"{path}: unknown codec {codec!r} (use h264, mp4v or mjpg)", output=str(path))
         self.path = open_output_check(path)
         self._ext = check_container(path, codec)
         self.fps = float(fps) if fps and fps > 0 else 30.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -108,7 +109,11 @@ def test_output_directory_missing_or_not_writable_exits_2_at_startup(tmp_path, w
     out = {"missing-dir": tmp_path / "no/such/dir/o.mp4", "under-a-file": tmp_path / "afile/o.mp4",
            "proc": Path("/proc/o.mp4")}[where]
     t0 = time.monotonic()
-    res = run_cli("run", "--source", "synthetic:64x48@30:10", "--no-live", "--output", str(out))
+    res = run_cli("run", "--source", "synthetic:64x48@30:10", "--no-live", "--output", str(out),
+                  "--report", str(tmp_path / "r.json"))
     assert res.returncode == 2 and time.monotonic() - t0 < 2.0
     assert str(out) in _one_line(res.stderr)
     assert not out.exists() and not os.path.exists(tmp_path / "no")
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["status"] == "error" and str(out) in report["error"]
+    assert report["failure"] == {"stage": None, "frame": None, "type": "OutputError", "output": str(out)}
