@@ -148,6 +148,14 @@ def _nonempty(text: str) -> str:
     return text
 
 
+def _label_list(text: str) -> list[str]:
+    """``person, car`` -> ["person", "car"]; an empty list would silently mean "no filter"."""
+    labels = [c.strip() for c in text.split(",") if c.strip()]
+    if not labels:
+        raise argparse.ArgumentTypeError(f"expected labels separated by commas such as person,car, got {text!r}")
+    return labels
+
+
 _positive = _int_range(1)
 
 
@@ -170,8 +178,7 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--device-strict", action="store_true", help="fail instead of falling back to CPU")
     g.add_argument("--conf", type=_fraction, help="score threshold (default: the model family's usual value)")
     g.add_argument("--nms", type=_fraction, help="NMS IoU threshold")
-    g.add_argument("--classes", type=lambda s: [c.strip() for c in s.split(",") if c.strip()],
-                   help="keep only these labels, e.g. person,car")
+    g.add_argument("--classes", type=_label_list, help="keep only these labels, e.g. person,car")
     g.add_argument("--input-size", type=_size, help="network input WxH for dynamic-size models")
     g.add_argument("--batch", type=_positive, default=1, help="micro-batch size for inference (default: 1)")
     g.add_argument("--batch-wait-ms", type=_seconds(0, inclusive=True), default=5.0, help="max wait to fill a batch (default: 5)")

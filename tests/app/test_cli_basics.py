@@ -42,6 +42,7 @@ def test_unknown_model_name_is_a_one_line_startup_error() -> None:
     (["run", "--source", "x", "--conf", "1.5"], "--conf"),
     (["run", "--source", "x", "--conf", "abc"], "--conf"),
     (["bench", "--source", "x", "--frames", "0"], "--frames"),
+    (["run", "--source", "x", "--classes", " , "], "--classes"),  # an empty filter is not "no filter"
     (["models", "info"], "name"),
 ])
 def test_bad_usage_exits_2_with_one_line_naming_the_option(args, named) -> None:
