@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import urllib.error
 
 import pytest
@@ -36,7 +37,7 @@ def test_describe():
     assert d["decoder"] == "yolox" and d["input_size"] == (416, 416)
     assert d["labels"]["count"] == 80 and d["labels"]["first"][0] == "person"
     assert d["url"].startswith("https://github.com/Megvii-BaseDetection/YOLOX/releases/")
-    assert d["sha256"] is None and "not pinned" in d["notes"]
+    assert d["sha256"] == "c789161ed43c8269fcd4e67c67eeeb4e80c622da2eb296a20bc6007bd18a0b7d"
     assert d["available"] is False and d["cache_path"].endswith("streampipe/yolox_nano.onnx")
     assert describe("centerface")["available"] is True
     with pytest.raises(ModelError, match="unknown model"):
@@ -84,10 +85,16 @@ def test_download_into_cache_then_load(data, monkeypatch, tmp_path):
         load_model("yunet")
 
 
-def test_model_dir_override(data, monkeypatch):
-    """The shared data folder uses the catalog's file names, so it works as a local mirror as is."""
+def test_model_dir_override(data, monkeypatch, caplog):
+    """The shared data folder uses the catalog's file names, so it works as a local mirror as is.
+    Its YOLOX-Nano is another export than the pinned release asset: said once, then used."""
     monkeypatch.setenv("STREAMPIPE_MODEL_DIR", str(data / "models"))
     monkeypatch.setattr(catalog, "_urlopen", _offline)
-    nano = load_model("yolox-nano")
+    with caplog.at_level(logging.WARNING, logger=catalog.log.name):
+        nano = load_model("yolox-nano")
     assert nano.decoder_name == "yolox" and nano.labels[0] == "person"
-    assert load_model("ultraface-rfb-320").decoder_name == "ultraface"
+    assert [r.getMessage() for r in caplog.records if "another export" in r.getMessage()]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger=catalog.log.name):
+        assert load_model("ultraface-rfb-320").decoder_name == "ultraface"  # the pinned bytes: silent
+    assert not [r for r in caplog.records if "sha256" in r.getMessage()]
