@@ -62,6 +62,12 @@ class Pipeline:
     ) -> None:
         if not stages:
             raise ValueError("a pipeline needs at least one stage (the last one is the sink)")
+        not_stages = [s for s in stages if not isinstance(s, Stage)]
+        if not_stages:
+            raise ValueError(f"stages must be Stage objects (wrap a function: Stage('name', fn)); got {not_stages[0]!r}")
+        for arg, value in (("shutdown_timeout", shutdown_timeout), ("drain_on_error_s", drain_on_error_s)):
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value >= 0:
+                raise ValueError(f"{arg} must be a number of seconds >= 0, got {value!r}")
         names = [s.name for s in stages]
         if len(set(names)) != len(names) or SOURCE_STAGE in names:
             raise ValueError(f"stage names must be unique and not {SOURCE_STAGE!r}: {names}")
@@ -268,6 +274,9 @@ class Pipeline:
         self._start_threads()
         try:
             self._join_all(on_tick, tick_s)
+        except ShutdownTimeout:  # already stopped and waited shutdown_timeout: do not wait again
+            self._t_end = self.clock()
+            raise
         except BaseException:
             self.stop(interrupted=True)
             self._join_after_stop()

@@ -55,6 +55,10 @@ class Stage:
     def __post_init__(self) -> None:
         if (self.fn is None) == (self.factory is None):
             raise ValueError(f"stage {self.name!r}: give exactly one of fn= or factory=")
+        if self.fn is not None and not (callable(self.fn) or isinstance(self.fn, Worker)):
+            raise ValueError(f"stage {self.name!r}: fn must be a callable or have process(), got {self.fn!r}")
+        if self.factory is not None and not callable(self.factory):
+            raise ValueError(f"stage {self.name!r}: factory must be a callable, got {self.factory!r}")
         for field_name in ("workers", "queue_size", "batch_size"):
             value = getattr(self, field_name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
