@@ -108,18 +108,24 @@ def write_json(path: str | os.PathLike[str], data: dict[str, Any]) -> None:
 
 
 def format_table(report: dict[str, Any]) -> str:
-    """Per-stage summary with the bottleneck (busiest stage per worker) marked."""
+    """Per-stage summary with the bottleneck (the busiest stage per worker) marked.
+
+    The source competes too: a file's decode can be the limit, and a live camera that the
+    pipeline keeps up with spends its time waiting for the next frame, so there the camera's pace
+    is what limits the rate and the table says so.
+    """
     rows = report.get("stages") or []
     if not rows:
         return "(no frames processed)"
-    work = [r for r in rows if r["name"] != "source"] or rows
-    bottleneck = max(work, key=lambda r: r["busy"])["name"]
+    bottleneck = max(rows, key=lambda r: r["busy"])["name"]
+    live = bool((report.get("source") or {}).get("live"))
     head = f"{'stage':<12}{'workers':>8}{'items':>8}{'fps':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}" \
            f"{'busy':>7}{'q max':>7}{'drops':>7}"
     lines = [head, "-" * len(head)]
     for r in rows:
         sm = r["service_ms"]
-        mark = "  <- bottleneck" if r["name"] == bottleneck else ""
+        mark = ("  <- bottleneck" + (" (camera pace)" if live and r["name"] == "source" else "")
+                if r["name"] == bottleneck else "")
         lines.append(
             f"{r['name']:<12}{r['workers']:>8}{r['items']:>8}{r['fps']:>9.1f}{sm['p50']:>9.2f}{sm['p95']:>9.2f}"
             f"{sm['p99']:>9.2f}{r['busy'] * 100:>6.0f}%{r['queue_max']:>7}{r['dropped']:>7}{mark}"
