@@ -200,7 +200,8 @@ def add_pipeline_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-overlay", dest="overlay", action="store_false", help="no FPS/latency text on frames")
     g.add_argument("--codec", default="h264", choices=["h264", "mp4v", "mjpg"],
                    help="output video codec (default: h264 via PyAV)")
-    g.add_argument("--max-frames", type=_positive, help="stop after the pipeline has read this many frames from the source (output stays complete)")
+    g.add_argument("--max-frames", type=_positive,
+                   help="stop after the pipeline has read this many frames from the source (output stays complete)")
     live = g.add_mutually_exclusive_group()
     live.add_argument("--live", dest="live", action="store_true", default=None,
                       help="treat the source as live (drop stale frames)")

@@ -103,11 +103,8 @@ def _sha256(path: Path) -> str:
 
 
 def _local_candidates(entry: CatalogEntry) -> list[Path]:
-    out = []
-    if os.environ.get("STREAMPIPE_MODEL_DIR"):
-        out.append(_mirror_dir() / entry.file)
-    out.append(cache_dir() / entry.file)
-    return out
+    mirror = _mirror_dir()
+    return [*([mirror / entry.file] if mirror is not None else []), cache_dir() / entry.file]
 
 
 def _mirror_dir() -> Path | None:
