@@ -119,13 +119,13 @@ def format_table(report: dict[str, Any]) -> str:
         return "(no frames processed)"
     bottleneck = max(rows, key=lambda r: r["busy"])["name"]
     live = bool((report.get("source") or {}).get("live"))
+    bottleneck_mark = "  <- bottleneck (camera pace)" if live and bottleneck == "source" else "  <- bottleneck"
     head = f"{'stage':<12}{'workers':>8}{'items':>8}{'fps':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}" \
            f"{'busy':>7}{'q max':>7}{'drops':>7}"
     lines = [head, "-" * len(head)]
     for r in rows:
         sm = r["service_ms"]
-        mark = ("  <- bottleneck" + (" (camera pace)" if live and r["name"] == "source" else "")
-                if r["name"] == bottleneck else "")
+        mark = bottleneck_mark if r["name"] == bottleneck else ""
         lines.append(
             f"{r['name']:<12}{r['workers']:>8}{r['items']:>8}{r['fps']:>9.1f}{sm['p50']:>9.2f}{sm['p95']:>9.2f}"
             f"{sm['p99']:>9.2f}{r['busy'] * 100:>6.0f}%{r['queue_max']:>7}{r['dropped']:>7}{mark}"

@@ -55,7 +55,7 @@ class JsonlSink:
         except OSError as e:
             self._cut_partial_line()
             raise SinkError(f"{self.path}: write failed at frame {frame.index} ({e.strerror})") from e
-        self._good_size += len(line.encode("utf-8"))
+        self._good_size += len(line)  # json.dumps escapes non-ASCII: characters are bytes
         self.frames_written += 1
         return frame
 

@@ -18,17 +18,22 @@ def open_output_check(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     if p.is_dir():
-        raise OutputError(f"{p}: output path is a directory", output=str(p))
+        raise _refused(p, "output path is a directory")
     if not parent.exists():
-        raise OutputError(f"{p}: output directory {parent} does not exist", output=str(p))
+        raise _refused(p, f"output directory {parent} does not exist")
     if not parent.is_dir():
-        raise OutputError(f"{p}: {parent} is not a directory", output=str(p))
+        raise _refused(p, f"{parent} is not a directory")
     if not os.access(parent, os.W_OK | os.X_OK):
-        raise OutputError(f"{p}: output directory {parent} is not writable", output=str(p))
+        raise _refused(p, f"output directory {parent} is not writable")
     if p.exists() and not os.access(p, os.W_OK):
-        raise OutputError(f"{p}: output file exists and is not writable", output=str(p))
+        raise _refused(p, "output file exists and is not writable")
     _probe_create(p, parent)
     return p
+
+
+def _refused(p: Path, reason: str) -> OutputError:
+    """``<path>: <reason>``, with the path as the report's ``failure.output``."""
+    return OutputError(f"{p}: {reason}", output=str(p))
 
 
 def _probe_create(p: Path, parent: Path) -> None:
@@ -41,6 +46,6 @@ def _probe_create(p: Path, parent: Path) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".streampipe-probe-", dir=parent)
     except OSError as e:
-        raise OutputError(f"{p}: cannot create files in {parent} ({e.strerror})", output=str(p)) from None
+        raise _refused(p, f"cannot create files in {parent} ({e.strerror})") from None
     os.close(fd)
     os.unlink(probe)
